@@ -1,0 +1,32 @@
+import { Hono } from 'hono'
+import type { AppEnv } from './env'
+import { RelayError, toErrorBody } from './errors'
+import { brc104Auth, handshake } from './middleware/brc104-auth'
+import { cors } from './middleware/cors'
+import { rawBody } from './middleware/raw-body'
+import { serverKey } from './middleware/server-key'
+import { health } from './routes/health'
+import { routes } from './routes'
+
+/**
+ * The relay: CORS, the server key and the bounded raw body for everyone; then the public routes;
+ * then BRC-104 in front of every other path (Hono runs handlers and middleware in registration order).
+ */
+export function createApp() {
+  const app = new Hono<AppEnv>()
+  app.use(cors)
+  app.use(serverKey)
+  app.use(rawBody)
+  app.route('/', health)
+  app.route('/', handshake)
+  app.use(brc104Auth())
+  app.route('/', routes)
+
+  app.notFound((c) => c.json(toErrorBody(new RelayError('ERR_NOT_FOUND', `No route for ${c.req.method} ${c.req.path}.`)), 404))
+  app.onError((error, c) => {
+    if (error instanceof RelayError) return c.json(toErrorBody(error), error.status)
+    console.error('unhandled error', error)
+    return c.json(toErrorBody(new RelayError('ERR_INTERNAL', 'Internal server error.')), 500)
+  })
+  return app
+}

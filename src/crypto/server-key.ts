@@ -1,0 +1,60 @@
+import { RelayError } from '../errors'
+import { AuthSigner } from './auth-signer'
+
+/** Everything derived from SERVER_PRIVATE_KEY, built once per isolate. */
+export interface ServerKey {
+  identityKey: string
+  signer: AuthSigner
+  /** HMAC-SHA256 key for server session nonces (protocol.md §5.3), derived from the private key. */
+  nonceKey: CryptoKey
+}
+
+const CURVE_ORDER = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n
+
+// Built lazily inside a request (Workers forbid randomness and crypto at module scope) and kept
+// for the isolate's life; keyed by the secret so a rotated key is picked up.
+let cached: { secret: string; key: Promise<ServerKey> } | undefined
+
+/**
+ * The relay's key material for this isolate.
+ * @throws RelayError('ERR_SERVER_MISCONFIGURED') when the secret is missing or not a valid key;
+ * the relay never falls back to a random key.
+ */
+export function loadServerKey(secret: string | undefined): Promise<ServerKey> {
+  const hex = secret?.trim() ?? ''
+  if (cached?.secret !== hex) {
+    if (!isPrivateKeyHex(hex)) {
+      console.error(
+        hex === ''
+          ? 'relay misconfigured: SERVER_PRIVATE_KEY is not set (.dev.vars locally, `wrangler secret put` in production)'
+          : 'relay misconfigured: SERVER_PRIVATE_KEY is not 64 hex characters of a valid secp256k1 private key',
+      )
+      throw new RelayError(
+        'ERR_SERVER_MISCONFIGURED',
+        'The relay is misconfigured: SERVER_PRIVATE_KEY is missing or invalid.',
+      )
+    }
+    cached = { secret: hex, key: buildServerKey(hex) }
+  }
+  return cached.key
+}
+
+function isPrivateKeyHex(hex: string): boolean {
+  if (!/^[0-9a-fA-F]{64}$/.test(hex)) return false
+  const k = BigInt('0x' + hex)
+  return k > 0n && k < CURVE_ORDER
+}
+
+async function buildServerKey(hex: string): Promise<ServerKey> {
+  const signer = new AuthSigner(hex.toLowerCase())
+  // A separate key for nonce MACs, so the private key itself never keys a symmetric primitive.
+  const material = await crypto.subtle.digest(
+    'SHA-256',
+    new TextEncoder().encode(`brc33-relay server nonce key\n${hex.toLowerCase()}`),
+  )
+  const nonceKey = await crypto.subtle.importKey('raw', material, { name: 'HMAC', hash: 'SHA-256' }, false, [
+    'sign',
+    'verify',
+  ])
+  return { identityKey: signer.identityKey, signer, nonceKey }
+}

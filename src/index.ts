@@ -1,0 +1,5 @@
+import { createApp } from './app'
+
+export { Mailbox } from './objects/mailbox'
+
+export default createApp()

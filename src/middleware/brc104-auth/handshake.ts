@@ -1,0 +1,148 @@
+import { Hono } from 'hono'
+import { base64Bytes, randomBytes, toBase64 } from '../../crypto/encoding'
+import type { ServerKey } from '../../crypto/server-key'
+import type { Env } from '../../env'
+import { RelayError } from '../../errors'
+import { isJsonObject, parseJsonBody } from '../../http/json-body'
+import { mailbox } from '../../objects/mailbox'
+import type { ClaimResult } from '../../objects/session-store'
+import type { RawBodyVariables } from '../raw-body'
+import type { ServerKeyVariables } from '../server-key'
+import { AUTH_VERSION } from './auth-headers'
+import { createServerNonce, isServerNonce } from './server-nonce'
+import { sessionNotFound } from './verify-request'
+
+type HandshakeEnv = { Bindings: Env; Variables: RawBodyVariables & ServerKeyVariables }
+type AuthMessage = Record<string, unknown>
+
+const utf8 = new TextEncoder()
+const COMPRESSED_KEY = /^0[23][0-9a-f]{64}$/
+/** We request no certificates (BRC-33 identifies parties by key alone). */
+const NO_CERTIFICATES = { certifiers: [], types: {} }
+
+/**
+ * `POST /.well-known/auth`: the unauthenticated half of BRC-104 (protocol.md §2, §8).
+ * Handshake problems are 400s with a JSON body, never 500s.
+ */
+export const handshake = new Hono<HandshakeEnv>().post('/.well-known/auth', async (c) => {
+  const message = parseJsonBody(c.var.rawBody)
+  if (!isJsonObject(message)) invalid('The handshake body must be a JSON object.')
+  if (message.version !== AUTH_VERSION) {
+    invalid(`Unsupported auth version ${JSON.stringify(message.version)}; expected "${AUTH_VERSION}".`)
+  }
+  const key = c.var.serverKey
+  switch (message.messageType) {
+    case 'initialRequest':
+      return c.json(await initialResponse(c.env, key, message))
+    case 'certificateRequest':
+      return c.json(await certificateResponse(c.env, key, message))
+    case 'certificateResponse':
+      // We never request certificates; the client's send() has already resolved and ignores this reply.
+      return c.json({})
+    default:
+      invalid(`Unsupported messageType ${JSON.stringify(message.messageType)} on /.well-known/auth.`)
+  }
+})
+
+/** Opens a session: signs `clientNonce ‖ S` for the client, stores the session, then answers. */
+async function initialResponse(env: Env, key: ServerKey, message: AuthMessage) {
+  const identityKey = requireIdentityKey(message.identityKey)
+  const clientNonce = message.initialNonce
+  if (typeof clientNonce !== 'string' || !base64Bytes(clientNonce, 48)) {
+    invalid('initialNonce must be base64 of 48 bytes.')
+  }
+  const serverNonce = await createServerNonce(key.nonceKey)
+  const data = concat(base64Bytes(clientNonce, 48)!, base64Bytes(serverNonce, 48)!)
+  // Signing first also proves the identity key is a point on the curve before anything is stored.
+  const signature = await signOrReject(key, data, `${clientNonce} ${serverNonce}`, identityKey)
+  await storage(() => mailbox(env, identityKey).openSession(identityKey, serverNonce, clientNonce))
+  return {
+    version: AUTH_VERSION,
+    messageType: 'initialResponse',
+    identityKey: key.identityKey,
+    initialNonce: serverNonce,
+    yourNonce: clientNonce,
+    requestedCertificates: NO_CERTIFICATES,
+    signature: Array.from(signature),
+  }
+}
+
+/** Answers a signed certificateRequest with an empty, signed certificateResponse (protocol.md §8). */
+async function certificateResponse(env: Env, key: ServerKey, message: AuthMessage) {
+  const identityKey = requireIdentityKey(message.identityKey)
+  const { nonce, yourNonce: serverNonce, signature } = message
+  if (typeof nonce !== 'string' || !base64Bytes(nonce, 32)) invalid('nonce must be base64 of 32 bytes.')
+  if (typeof serverNonce !== 'string' || !(await isServerNonce(key.nonceKey, serverNonce))) {
+    throw sessionNotFound(String(serverNonce))
+  }
+  if (!isByteArray(signature)) invalid('signature must be an array of DER bytes.')
+  const signedData = utf8.encode(JSON.stringify(message.requestedCertificates))
+  if (!(await key.signer.verify(signedData, Uint8Array.from(signature), `${nonce} ${serverNonce}`, identityKey))) {
+    throw new RelayError('ERR_AUTH_FAILED', 'Signature is not valid')
+  }
+  const claim = await storage<ClaimResult>(() => mailbox(env, identityKey).claimRequest(identityKey, serverNonce, nonce))
+  if (!claim.ok) {
+    if (claim.reason === 'replayed') throw new RelayError('ERR_REPLAYED_REQUEST', 'This nonce was already used in this session.')
+    throw sessionNotFound(serverNonce)
+  }
+  const responseNonce = toBase64(randomBytes(32))
+  const certificates: never[] = []
+  const responseSignature = await key.signer.sign(
+    utf8.encode(JSON.stringify(certificates)),
+    `${responseNonce} ${claim.clientNonce}`,
+    identityKey,
+  )
+  return {
+    version: AUTH_VERSION,
+    messageType: 'certificateResponse',
+    identityKey: key.identityKey,
+    nonce: responseNonce,
+    initialNonce: serverNonce,
+    yourNonce: claim.clientNonce,
+    certificates,
+    signature: Array.from(responseSignature),
+  }
+}
+
+function requireIdentityKey(value: unknown): string {
+  const key = typeof value === 'string' ? value.toLowerCase() : ''
+  if (!COMPRESSED_KEY.test(key)) invalid('identityKey must be a 33-byte compressed public key in hex.')
+  return key
+}
+
+async function signOrReject(key: ServerKey, data: Uint8Array, keyID: string, counterparty: string) {
+  try {
+    return await key.signer.sign(data, keyID, counterparty)
+  } catch {
+    invalid('identityKey is not a valid secp256k1 public key.')
+  }
+}
+
+async function storage<T>(operation: () => Promise<T>): Promise<T> {
+  try {
+    return await operation()
+  } catch (error) {
+    console.error('session store unavailable', error)
+    throw new RelayError('ERR_STORAGE_UNAVAILABLE', 'The session store is unavailable; try again.')
+  }
+}
+
+function isByteArray(value: unknown): value is number[] {
+  return (
+    Array.isArray(value) &&
+    value.length >= 8 &&
+    value.length <= 72 &&
+    value.every((b) => Number.isInteger(b) && b >= 0 && b <= 255)
+  )
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length)
+  out.set(a)
+  out.set(b, a.length)
+  return out
+}
+
+function invalid(description: string): never {
+  throw new RelayError('ERR_INVALID_HANDSHAKE', description)
+}

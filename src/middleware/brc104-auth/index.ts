@@ -1,0 +1,39 @@
+import { createMiddleware } from 'hono/factory'
+import type { Env } from '../../env'
+import { mailbox } from '../../objects/mailbox'
+import type { RawBodyVariables } from '../raw-body'
+import type { ServerKeyVariables } from '../server-key'
+import { signResponse } from './sign-response'
+import { verifyRequest } from './verify-request'
+
+export { handshake } from './handshake'
+
+/** What a route may read after authentication: the identity proven by the request's session. */
+export type AuthVariables = { identityKey: string }
+
+type Brc104Env = {
+  Bindings: Pick<Env, 'MAILBOX'>
+  Variables: AuthVariables & RawBodyVariables & ServerKeyVariables
+}
+
+/**
+ * BRC-104 for general requests: verifies the request and claims its nonce before `next()`, then
+ * signs whatever the route answered (errors included) for the session that asked. Failures before
+ * `next()` are thrown as RelayErrors and rendered unsigned by `app.onError`; no route runs.
+ * Needs `rawBody` and `serverKey` to have run first.
+ */
+export function brc104Auth() {
+  return createMiddleware<Brc104Env>(async function brc104Auth(c, next) {
+    const key = c.var.serverKey
+    const verified = await verifyRequest(c.req.raw, c.var.rawBody, key, (identityKey, serverNonce, nonce) =>
+      mailbox(c.env, identityKey).claimRequest(identityKey, serverNonce, nonce),
+    )
+    c.set('identityKey', verified.identityKey)
+    await next()
+    const signed = await signResponse(c.res, verified, key)
+    // Hono's `c.res` setter copies the old response's headers over the new one; clear it first so
+    // exactly the signed headers go out.
+    c.res = undefined
+    c.res = signed
+  })
+}

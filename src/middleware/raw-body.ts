@@ -1,0 +1,44 @@
+import { createMiddleware } from 'hono/factory'
+import { readConfig } from '../config'
+import type { Env } from '../env'
+import { RelayError } from '../errors'
+
+export type RawBodyVariables = { rawBody: Uint8Array }
+
+/**
+ * Reads the request body once, as raw bytes, refusing more than MAX_REQUEST_BODY_BYTES while it
+ * streams (a missing or lying Content-Length cannot make the Worker buffer more). BRC-104 signs
+ * these exact bytes, and routes parse them; nothing reads the stream again.
+ */
+export const rawBody = createMiddleware<{ Bindings: Env; Variables: RawBodyVariables }>(
+  async function rawBody(c, next) {
+    const limit = readConfig(c.env).maxRequestBodyBytes
+    c.set('rawBody', await readLimited(c.req.raw, limit))
+    await next()
+  },
+)
+
+async function readLimited(request: Request, limit: number): Promise<Uint8Array> {
+  const declared = Number(request.headers.get('content-length') ?? '0')
+  if (declared > limit) throw tooLarge(limit)
+  if (!request.body) return new Uint8Array(0)
+  const chunks: Uint8Array[] = []
+  let size = 0
+  for await (const chunk of request.body as unknown as AsyncIterable<Uint8Array>) {
+    size += chunk.length
+    if (size > limit) throw tooLarge(limit)
+    chunks.push(chunk)
+  }
+  if (chunks.length === 1) return chunks[0]!
+  const body = new Uint8Array(size)
+  let at = 0
+  for (const chunk of chunks) {
+    body.set(chunk, at)
+    at += chunk.length
+  }
+  return body
+}
+
+function tooLarge(limit: number): RelayError {
+  return new RelayError('ERR_REQUEST_TOO_LARGE', `The request body exceeds ${limit} bytes.`, { limit })
+}

@@ -1,0 +1,12 @@
+import type { D1Migration } from '@cloudflare/vitest-pool-workers'
+
+declare global {
+  namespace Cloudflare {
+    interface Env {
+      DB: D1Database
+      MAILBOX: DurableObjectNamespace<import('../src/objects/mailbox').Mailbox>
+      SERVER_PRIVATE_KEY: string
+      TEST_MIGRATIONS: D1Migration[]
+    }
+  }
+}
