@@ -1,5 +1,7 @@
 import { DurableObject } from 'cloudflare:workers'
 import { readConfig } from '../config'
+import { createDb } from '../db/client'
+import { deleteAcknowledged } from '../db/messages'
 import type { Env } from '../env'
 import { type ClaimResult, type SessionLimits, SessionStore } from './session-store'
 
@@ -9,6 +11,8 @@ import { type ClaimResult, type SessionLimits, SessionStore } from './session-st
  */
 export class Mailbox extends DurableObject<Env> {
   private readonly sessions: SessionStore
+  /** The tail of this identity's acknowledgement queue: each one starts when the previous has settled. */
+  private acknowledging: Promise<unknown> = Promise.resolve()
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env)
@@ -31,6 +35,21 @@ export class Mailbox extends DurableObject<Env> {
    */
   async claimRequest(identityKey: string, serverNonce: string, requestNonce: string): Promise<ClaimResult> {
     return this.sessions.claim(serverNonce, identityKey, requestNonce, Date.now(), this.sessionLimits())
+  }
+
+  /**
+   * Deletes `recipient`'s messages with these ids (this DO's own identity, passed explicitly) and returns how
+   * many were waiting. Runs one at a time per identity: D1 calls are I/O, during which a Durable Object
+   * takes other requests, so an explicit queue is what gives two devices acknowledging at once one
+   * consistent answer (the first gets the count, the second 0).
+   * @throws when D1 fails; nothing is reported as acknowledged then.
+   */
+  async acknowledge(recipient: string, messageIds: string[]): Promise<number> {
+    const run = this.acknowledging.then(() =>
+      deleteAcknowledged(createDb(this.env.DB), recipient, messageIds, Date.now()),
+    )
+    this.acknowledging = run.catch(() => undefined)
+    return run
   }
 
   /** Alarm: drops expired sessions and their replay records, then re-arms for the next expiry. */

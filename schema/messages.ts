@@ -1,0 +1,42 @@
+import { index, integer, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core'
+
+/**
+ * Messages waiting for their recipient (BRC-33: transport, not storage). A row is deleted when its
+ * recipient acknowledges it or when it expires. Rows are never updated.
+ */
+export const messages = sqliteTable(
+  'messages',
+  {
+    /** Arrival sequence: the listing order, and the rowid (INTEGER PRIMARY KEY), so no extra index. */
+    seq: integer().primaryKey({ autoIncrement: true }),
+    /** Client-chosen or generated; unique per recipient only (contract decision). */
+    messageId: text().notNull(),
+    /** 66-char lowercase compressed hex. */
+    recipient: text().notNull(),
+    /** Trimmed box name. */
+    messageBox: text().notNull(),
+    /** 66-char lowercase compressed hex. */
+    sender: text().notNull(),
+    /** As sent: a string byte-identical, an object as its JSON.stringify. */
+    body: text().notNull(),
+    /** Milliseconds since the epoch. */
+    createdAt: integer().notNull(),
+    /** Milliseconds since the epoch; Number.MAX_SAFE_INTEGER when messages never expire. */
+    expiresAt: integer().notNull(),
+  },
+  (t) => [
+    // The constraint behind "messageId is unique per recipient"; also serves acknowledge's lookup.
+    uniqueIndex('messages_recipient_message_id_uq').on(t.recipient, t.messageId),
+    // One page of a box is an index range in arrival order, whatever the box's size.
+    index('messages_recipient_box_seq_idx').on(t.recipient, t.messageBox, t.seq),
+    // The quota counts a recipient's unexpired messages inside this index, without reading rows.
+    index('messages_recipient_expires_idx').on(t.recipient, t.expiresAt),
+    // The scheduled purge finds expired rows without scanning the table.
+    index('messages_expires_idx').on(t.expiresAt),
+  ],
+)
+
+/** A stored message row. */
+export type Message = typeof messages.$inferSelect
+/** A message row to insert (`seq` is assigned by SQLite). */
+export type NewMessage = typeof messages.$inferInsert

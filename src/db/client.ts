@@ -1,0 +1,10 @@
+import { drizzle } from 'drizzle-orm/d1'
+import * as schema from '../../schema'
+
+/** The relay's Drizzle handle over D1; snake_case columns, camelCase keys (style.md §3.2). */
+export function createDb(d1: D1Database) {
+  return drizzle(d1, { schema, casing: 'snake_case' })
+}
+
+/** What every repository function takes first. */
+export type Db = ReturnType<typeof createDb>

@@ -1,0 +1,226 @@
+import { and, asc, eq, gt, inArray, lte, sql } from 'drizzle-orm'
+import { messages } from '../../schema'
+import { RelayError } from '../errors'
+import type { Db } from './client'
+import { guardStorage, isNotNullViolation, isUniqueViolation, storageUnavailable } from './storage-errors'
+
+/** One recipient's copy of a send: canonical key and the id it is stored under. */
+export interface Delivery {
+  recipient: string
+  messageId: string
+}
+
+/** A validated send, ready to store: one body into one box for one or more recipients. */
+export interface Send {
+  sender: string
+  messageBox: string
+  /** The stored form (string as sent, object as JSON, or the payment wrapper). */
+  body: string
+  deliveries: Delivery[]
+  /** Milliseconds since the epoch. */
+  now: number
+  /** Milliseconds since the epoch; Number.MAX_SAFE_INTEGER for "never". */
+  expiresAt: number
+  /** Most unexpired messages a recipient may have waiting. */
+  quota: number
+}
+
+/** What became of one delivery: stored now, or already stored by an identical earlier send. */
+export interface DeliveryResult extends Delivery {
+  duplicate: boolean
+}
+
+/** A listed message, as stored. */
+export interface ListedMessage {
+  messageId: string
+  body: string
+  sender: string
+  createdAt: number
+}
+
+// A concurrent send can win the race between our reads and our write; the write's constraints then
+// refuse it and the next attempt reads the new state. Three attempts make a fourth race implausible.
+const MAX_SEND_ATTEMPTS = 3
+
+/**
+ * Stores a send for every recipient or for none, in one D1 batch (one transaction).
+ * A repeat of the same id by the same sender into the same box is not stored again and comes back
+ * with `duplicate: true`; the UNIQUE (recipient, message_id) index is what makes a second copy impossible.
+ * @throws RelayError ERR_DUPLICATE_MESSAGE (the id waits for that recipient from another sender or box),
+ *   ERR_INBOX_QUOTA_EXCEEDED (429), ERR_STORAGE_UNAVAILABLE (503; nothing was stored).
+ */
+export async function deliverMessages(db: Db, send: Send): Promise<DeliveryResult[]> {
+  for (let attempt = 1; ; attempt++) {
+    const repeats = await findRepeats(db, send)
+    const fresh = send.deliveries.filter((d) => !repeats.has(d.recipient))
+    if (fresh.length > 0) await checkQuota(db, send, fresh)
+    try {
+      if (fresh.length > 0) await insertAll(db, send, fresh)
+      return send.deliveries.map((d) => ({ ...d, duplicate: repeats.has(d.recipient) }))
+    } catch (error) {
+      const lostRace = isUniqueViolation(error) || isNotNullViolation(error, 'message_box')
+      if (lostRace && attempt < MAX_SEND_ATTEMPTS) continue
+      throw storageUnavailable('send', error)
+    }
+  }
+}
+
+/**
+ * The recipients whose id is already waiting from this sender in this box (idempotent repeats).
+ * @throws RelayError('ERR_DUPLICATE_MESSAGE') when an id waits from another sender or in another box.
+ */
+async function findRepeats(db: Db, send: Send): Promise<Set<string>> {
+  const pairs = JSON.stringify(send.deliveries.map((d) => [d.recipient, d.messageId]))
+  const existing = await guardStorage('read before send', () =>
+    db
+      .select({ recipient: messages.recipient, sender: messages.sender, messageBox: messages.messageBox })
+      .from(messages)
+      .where(
+        and(
+          // One bound parameter whatever the recipient count (D1 allows 100 per statement).
+          sql`(${messages.recipient}, ${messages.messageId}) IN
+            (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(${pairs}))`,
+          gt(messages.expiresAt, send.now),
+        ),
+      ),
+  )
+  const repeats = new Set<string>()
+  for (const row of existing) {
+    if (row.sender !== send.sender || row.messageBox !== send.messageBox) {
+      const id = send.deliveries.find((d) => d.recipient === row.recipient)?.messageId
+      throw new RelayError(
+        'ERR_DUPLICATE_MESSAGE',
+        `Message ${JSON.stringify(id)} is already waiting for recipient ${row.recipient}.`,
+      )
+    }
+    repeats.add(row.recipient)
+  }
+  return repeats
+}
+
+/** @throws RelayError('ERR_INBOX_QUOTA_EXCEEDED') naming the first recipient whose boxes are full. */
+async function checkQuota(db: Db, send: Send, fresh: Delivery[]): Promise<void> {
+  const recipients = JSON.stringify(fresh.map((d) => d.recipient))
+  const counts = await guardStorage('quota', () =>
+    db.all<{ recipient: string; waiting: number }>(sql`
+      SELECT r.value AS recipient, (${waitingCount(sql`r.value`, send)}) AS waiting
+      FROM json_each(${recipients}) AS r`),
+  )
+  const full = counts.find((row) => row.waiting >= send.quota)
+  if (full) throw quotaExceeded(full.recipient, send.quota)
+}
+
+/** The 429 of the contract's limits table, with the `resource` and `limit` fields clients read. */
+export function quotaExceeded(recipient: string, limit: number): RelayError {
+  return new RelayError(
+    'ERR_INBOX_QUOTA_EXCEEDED',
+    `Recipient ${recipient} already has ${limit} messages waiting; try again after they are acknowledged.`,
+    { resource: 'inbox', recipient, limit },
+  )
+}
+
+/** Unexpired messages waiting for `recipient`, counted inside the (recipient, expires_at) index and capped at the quota. */
+function waitingCount(recipient: ReturnType<typeof sql>, send: Send) {
+  return sql`SELECT count(*) FROM (SELECT 1 FROM ${messages}
+    WHERE ${messages.recipient} = ${recipient} AND ${messages.expiresAt} > ${send.now} LIMIT ${send.quota})`
+}
+
+/** One batch = one transaction: every row is written, or a constraint failure rolls back all of them. */
+async function insertAll(db: Db, send: Send, fresh: Delivery[]): Promise<void> {
+  const pairs = JSON.stringify(fresh.map((d) => [d.recipient, d.messageId]))
+  // An expired copy still holds its id in the UNIQUE index until the purge; it is not waiting, so clear it.
+  const clearExpired = db
+    .delete(messages)
+    .where(
+      and(
+        sql`(${messages.recipient}, ${messages.messageId}) IN
+          (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(${pairs}))`,
+        lte(messages.expiresAt, send.now),
+      ),
+    )
+  const inserts = fresh.map((d) =>
+    db.insert(messages).values({
+      messageId: d.messageId,
+      recipient: d.recipient,
+      sender: send.sender,
+      body: send.body,
+      createdAt: send.now,
+      expiresAt: send.expiresAt,
+      // The quota inside the write: a recipient already at the quota makes the box NULL, the NOT NULL
+      // constraint fails and the whole batch rolls back, so concurrent sends cannot overshoot it.
+      messageBox: sql`CASE WHEN (${waitingCount(sql`${d.recipient}`, send)}) < ${send.quota} THEN ${send.messageBox} END`,
+    }),
+  )
+  await db.batch([clearExpired, ...inserts])
+}
+
+/**
+ * One page of `recipient`'s unexpired messages in `messageBox`, oldest first, read as a range of the
+ * (recipient, message_box, seq) index. Fetches one extra row to tell whether another page follows.
+ * @throws RelayError('ERR_STORAGE_UNAVAILABLE')
+ */
+export async function listForRecipient(
+  db: Db,
+  recipient: string,
+  messageBox: string,
+  page: { limit: number; offset: number; now: number },
+): Promise<{ messages: ListedMessage[]; hasMore: boolean }> {
+  const rows = await guardStorage('list', () =>
+    db
+      .select({
+        messageId: messages.messageId,
+        body: messages.body,
+        sender: messages.sender,
+        createdAt: messages.createdAt,
+      })
+      .from(messages)
+      .where(
+        and(
+          eq(messages.recipient, recipient),
+          eq(messages.messageBox, messageBox),
+          gt(messages.expiresAt, page.now),
+        ),
+      )
+      .orderBy(asc(messages.seq))
+      .limit(page.limit + 1)
+      .offset(page.offset),
+  )
+  const hasMore = rows.length > page.limit
+  return { messages: hasMore ? rows.slice(0, page.limit) : rows, hasMore }
+}
+
+/**
+ * Deletes `recipient`'s messages with these ids, in any box. Returns how many of them were still
+ * waiting (expired ones are deleted too but not counted: they were no longer deliverable).
+ * @throws RelayError('ERR_STORAGE_UNAVAILABLE')
+ */
+export async function deleteAcknowledged(db: Db, recipient: string, messageIds: string[], now: number): Promise<number> {
+  const ids = JSON.stringify(messageIds)
+  const deleted = await guardStorage('acknowledge', () =>
+    db
+      .delete(messages)
+      .where(
+        and(
+          eq(messages.recipient, recipient),
+          sql`${messages.messageId} IN (SELECT value FROM json_each(${ids}))`,
+        ),
+      )
+      .returning({ expiresAt: messages.expiresAt }),
+  )
+  return deleted.filter((row) => row.expiresAt > now).length
+}
+
+/**
+ * Deletes every message expired at `now`, `chunk` rows per statement so no single D1 query runs long.
+ * Returns how many were deleted.
+ * @throws RelayError('ERR_STORAGE_UNAVAILABLE')
+ */
+export async function purgeExpired(db: Db, now: number, chunk = 5000): Promise<number> {
+  let total = 0
+  for (;;) {
+    const expired = db.select({ seq: messages.seq }).from(messages).where(lte(messages.expiresAt, now)).limit(chunk)
+    const result = await guardStorage('purge', () => db.delete(messages).where(inArray(messages.seq, expired)))
+    total += result.meta.changes
+    if (result.meta.changes < chunk) return total
+  }
+}

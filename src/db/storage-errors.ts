@@ -1,0 +1,38 @@
+import { RelayError } from '../errors'
+
+/** The innermost message of an error chain: Drizzle wraps D1's error (with the whole query) in `cause`. */
+function rootMessage(error: unknown): string {
+  let current = error
+  while (current instanceof Error && current.cause !== undefined) current = current.cause
+  return current instanceof Error ? current.message : String(current)
+}
+
+/** Whether D1 refused a write because a UNIQUE constraint would be broken. */
+export function isUniqueViolation(error: unknown): boolean {
+  return /UNIQUE constraint failed/i.test(rootMessage(error))
+}
+
+/** Whether D1 refused a write because a NOT NULL constraint on `column` would be broken. */
+export function isNotNullViolation(error: unknown, column: string): boolean {
+  return new RegExp(`NOT NULL constraint failed: [a-z_]+\\.${column}\\b`, 'i').test(rootMessage(error))
+}
+
+/**
+ * Runs a storage call, turning any failure that is not already a RelayError into a 503
+ * ERR_STORAGE_UNAVAILABLE (logged once, without the query's parameters, which may hold 1 MiB bodies).
+ * @throws RelayError('ERR_STORAGE_UNAVAILABLE')
+ */
+export async function guardStorage<T>(what: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call()
+  } catch (error) {
+    if (error instanceof RelayError) throw error
+    throw storageUnavailable(what, error)
+  }
+}
+
+/** The 503 for a failed storage call, logged once. */
+export function storageUnavailable(what: string, error: unknown): RelayError {
+  console.error(`storage failure (${what}):`, rootMessage(error))
+  return new RelayError('ERR_STORAGE_UNAVAILABLE', 'Message storage is unavailable; nothing was changed. Try again.')
+}

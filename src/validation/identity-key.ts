@@ -1,0 +1,17 @@
+import { secp256k1 } from '@noble/curves/secp256k1.js'
+
+// Compressed (02/03 + x) or uncompressed (04 + x + y), any hex case; hybrid (06/07) and infinity are not keys.
+const KEY_SHAPE = /^(0[23][0-9a-f]{64}|04[0-9a-f]{128})$/i
+
+/**
+ * The canonical form of a secp256k1 public key (66-char lowercase compressed hex), or null when
+ * `value` is not a valid key: wrong type or shape, or a point not on the curve.
+ */
+export function canonicalIdentityKey(value: unknown): string | null {
+  if (typeof value !== 'string' || !KEY_SHAPE.test(value)) return null
+  try {
+    return secp256k1.Point.fromHex(value.toLowerCase()).toHex(true)
+  } catch {
+    return null
+  }
+}

@@ -1,0 +1,43 @@
+// C0, DEL and C1 controls: invisible in logs and UIs, so never part of a box name or an id.
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/
+
+/** Bytes of `text` in UTF-8, without encoding it (bodies may be a MiB). Lone surrogates count 3, as encoded. */
+export function utf8Length(text: string): number {
+  let bytes = 0
+  for (let i = 0; i < text.length; i++) {
+    const unit = text.charCodeAt(i)
+    if (unit < 0x80) bytes += 1
+    else if (unit < 0x800) bytes += 2
+    else if (unit >= 0xd800 && unit <= 0xdbff && i + 1 < text.length) {
+      const next = text.charCodeAt(i + 1)
+      if (next >= 0xdc00 && next <= 0xdfff) {
+        bytes += 4
+        i++
+      } else bytes += 3
+    } else bytes += 3
+  }
+  return bytes
+}
+
+/** Whether `value` is a string with something other than whitespace in it. */
+export function isNonBlankString(value: unknown): value is string {
+  return typeof value === 'string' && value.trim().length > 0
+}
+
+/** Whether `text` is 1..maxBytes UTF-8 bytes long and free of control characters. */
+export function isBoundedText(text: string, maxBytes: number): boolean {
+  const bytes = utf8Length(text)
+  return bytes >= 1 && bytes <= maxBytes && !CONTROL.test(text)
+}
+
+/** The contract's `messageBox` rule: a string of 1–128 UTF-8 bytes after trimming, no control characters. */
+export function messageBoxName(value: unknown): string | null {
+  if (typeof value !== 'string') return null
+  const name = value.trim()
+  return isBoundedText(name, 128) ? name : null
+}
+
+/** JSON `null` and absence mean the same for optional fields. */
+export function isAbsent(value: unknown): value is null | undefined {
+  return value === undefined || value === null
+}

@@ -1,0 +1,54 @@
+import { PrivateKey } from '@bsv/sdk'
+import { env } from 'cloudflare:test'
+import { expect } from 'vitest'
+import type { TestClient } from './client'
+
+/** A JSON body of any shape, as the routes answer it. */
+export type Body = Record<string, any>
+
+/** Reads `res` as JSON and asserts its status (and error code), with the body in the failure message. */
+export async function expectResponse(res: Response, status: number, code?: string): Promise<Body> {
+  const text = await res.text()
+  expect(res.status, `HTTP ${res.status}: ${text.slice(0, 500)}`).toBe(status)
+  expect(text.length, 'authenticated responses are never empty').toBeGreaterThan(0)
+  const body = JSON.parse(text) as Body
+  if (code) expect(body, text.slice(0, 500)).toMatchObject({ status: 'error', code })
+  else expect(body.status, text.slice(0, 500)).toBe('success')
+  return body
+}
+
+/** POSTs /sendMessage with `message` and expects 200. */
+export async function sendOk(from: TestClient, message: Body, extra: Body = {}): Promise<Body> {
+  return expectResponse(await from.post('/sendMessage', { message, ...extra }), 200)
+}
+
+/** POSTs /listMessages and expects 200. */
+export async function listOk(client: TestClient, request: Body): Promise<Body> {
+  return expectResponse(await client.post('/listMessages', request), 200)
+}
+
+/** A fresh identity key nobody holds a client for (a recipient that never lists). */
+export function randomKey(): string {
+  return PrivateKey.fromRandom().toPublicKey().toString()
+}
+
+/** Stored rows for a recipient, straight from D1 (what the relay kept, not what it answered). */
+export async function storedFor(recipient: string) {
+  const { results } = await env.DB.prepare(
+    'SELECT message_id, sender, message_box, body, expires_at FROM messages WHERE recipient = ? ORDER BY seq',
+  )
+    .bind(recipient)
+    .all<{ message_id: string; sender: string; message_box: string; body: string; expires_at: number }>()
+  return results
+}
+
+/** Writes `count` waiting messages for `recipient` directly into D1 (fast set-up for quota and paging). */
+export async function fillBox(recipient: string, messageBox: string, count: number, expiresAt = Number.MAX_SAFE_INTEGER) {
+  await env.DB.prepare(
+    `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?1)
+     INSERT INTO messages (message_id, recipient, message_box, sender, body, created_at, expires_at)
+     SELECT 'fill-' || i, ?2, ?3, ?2, 'filler ' || i, ?4, ?5 FROM n`,
+  )
+    .bind(count, recipient, messageBox, Date.now(), expiresAt)
+    .run()
+}
