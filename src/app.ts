@@ -11,8 +11,9 @@ import { routes } from './routes'
 /**
  * The relay: CORS, the server key and the bounded raw body for everyone; then the public routes;
  * then BRC-104 in front of every other path (Hono runs handlers and middleware in registration order).
+ * `protectedRoutes` defaults to the BRC-33 routes; tests mount probe routes behind the same chain.
  */
-export function createApp() {
+export function createApp(protectedRoutes: Hono<AppEnv> = routes) {
   const app = new Hono<AppEnv>()
   app.use(cors)
   app.use(serverKey)
@@ -20,7 +21,7 @@ export function createApp() {
   app.route('/', health)
   app.route('/', handshake)
   app.use(brc104Auth())
-  app.route('/', routes)
+  app.route('/', protectedRoutes)
 
   app.notFound((c) => c.json(toErrorBody(new RelayError('ERR_NOT_FOUND', `No route for ${c.req.method} ${c.req.path}.`)), 404))
   app.onError((error, c) => {

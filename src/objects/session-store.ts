@@ -55,9 +55,10 @@ export class SessionStore {
   }
 
   /**
-   * Records a session opened by a handshake, evicting the least useful sessions beyond the limit:
-   * never-used ones first (anyone can open those, since the handshake is unsigned), then the least
-   * recently used. Returns how many were evicted.
+   * Records a session opened by a handshake, evicting the least useful other sessions beyond the
+   * limit: never-used ones first (anyone can open those, since the handshake is unsigned), then the
+   * least recently used. The new session itself is never the victim, or a client could loop between
+   * handshake and eviction. Returns how many were evicted.
    */
   open(session: { serverNonce: string; identityKey: string; clientNonce: string }, now: number, limits: SessionLimits): number {
     this.sql.exec(
@@ -72,8 +73,9 @@ export class SessionStore {
     if (surplus <= 0) return 0
     const victims = this.sql
       .exec<{ server_nonce: string }>(
-        `SELECT server_nonce FROM auth_sessions
+        `SELECT server_nonce FROM auth_sessions WHERE server_nonce != ?
          ORDER BY request_count > 0, last_used_at, created_at LIMIT ?`,
+        session.serverNonce,
         surplus,
       )
       .toArray()

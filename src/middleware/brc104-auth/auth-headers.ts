@@ -46,9 +46,7 @@ export function parseAuthHeaders(headers: Headers): AuthHeaders {
   if (!base64Bytes(nonce, 32)) malformed('x-bsv-auth-nonce must be base64 of 32 bytes')
 
   const serverNonce = headers.get('x-bsv-auth-your-nonce') ?? ''
-  if (serverNonce.length !== 4 * (SERVER_NONCE_BYTES / 3)) {
-    malformed('x-bsv-auth-your-nonce must be base64 of 48 bytes')
-  }
+  if (!base64Bytes(serverNonce, SERVER_NONCE_BYTES)) malformed('x-bsv-auth-your-nonce must be base64 of 48 bytes')
 
   const requestIdBase64 = headers.get('x-bsv-auth-request-id') ?? ''
   const requestId = base64Bytes(requestIdBase64, 32)
