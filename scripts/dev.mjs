@@ -1,10 +1,22 @@
 // `npm run dev`: one command from a fresh clone (after `npm ci`): a development key in .dev.vars if
 // none exists, local D1 migrations applied, then `wrangler dev`, printing the URL and server identity.
+// Options: PORT / HOST env vars, or `npm run dev -- --port 9000 --ip 0.0.0.0`; other arguments go to wrangler dev.
 import { spawn, spawnSync } from 'node:child_process'
+import { existsSync, readdirSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { ensureDevKey, identityKeyOf } from './dev-key.mjs'
 
-const port = process.env.PORT ?? '8787'
-const ip = process.env.HOST ?? '127.0.0.1'
+process.chdir(join(dirname(fileURLToPath(import.meta.url)), '..'))
+
+const args = process.argv.slice(2)
+const port = takeOption(args, '--port') ?? process.env.PORT ?? '8787'
+const ip = takeOption(args, '--ip') ?? process.env.HOST ?? '127.0.0.1'
+const url = `http://${ip === '0.0.0.0' ? '127.0.0.1' : ip}:${port}`
+
+// The wrangler of this project (no npx layer), so signals reach it directly.
+const wrangler = join(dirname(createRequire(import.meta.url).resolve('wrangler/package.json')), 'bin', 'wrangler.js')
 // Quiet and offline-safe wrangler (platform.md gotcha 6).
 const env = { ...process.env, WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false' }
 
@@ -12,24 +24,78 @@ const { privateKey, created } = ensureDevKey()
 const identityKey = identityKeyOf(privateKey)
 console.log(created ? 'Generated a development key in .dev.vars.' : 'Using the development key in .dev.vars.')
 
-const migrate = spawnSync('npx', ['wrangler', 'd1', 'migrations', 'apply', 'DB', '--local'], {
-  stdio: 'inherit',
-  env: { ...env, CI: 'true' },
-})
-if (migrate.status !== 0) process.exit(migrate.status ?? 1)
+if (existsSync('migrations') && readdirSync('migrations').some((name) => name.endsWith('.sql'))) {
+  console.log('Applying local D1 migrations (.wrangler/state)…')
+  const migrate = spawnSync(process.execPath, [wrangler, 'd1', 'migrations', 'apply', 'DB', '--local'], {
+    stdio: 'inherit',
+    env: { ...env, CI: 'true' }, // CI: no confirmation prompt
+  })
+  if (migrate.status !== 0) {
+    console.error('\nApplying the local migrations failed (see above).')
+    process.exit(migrate.status ?? 1)
+  }
+} else {
+  console.log('No migrations in migrations/: skipping `wrangler d1 migrations apply`.')
+}
 
-const dev = spawn('npx', ['wrangler', 'dev', '--ip', ip, '--port', port, ...process.argv.slice(2)], {
-  stdio: ['inherit', 'pipe', 'inherit'],
+// Its own process group, so stopping it ends wrangler, esbuild and workerd together. No stdin: a
+// process outside the terminal's foreground group would be stopped (SIGTTIN) by reading it.
+const dev = spawn(process.execPath, [wrangler, 'dev', '--ip', ip, '--port', port, ...args], {
+  stdio: ['ignore', 'pipe', 'inherit'],
   env,
+  detached: true,
 })
+let output = ''
 let announced = false
 dev.stdout.on('data', (chunk) => {
   process.stdout.write(chunk)
-  if (!announced && /Ready on/.test(String(chunk))) {
+  if (announced) return
+  output += String(chunk)
+  if (/Ready on/.test(output)) {
     announced = true
-    console.log(`\nBRC-33 relay listening on http://${ip}:${port}`)
-    console.log(`Server identity key: ${identityKey}\n`)
+    output = ''
+    void announce()
   }
 })
-for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => dev.kill(signal))
-dev.on('exit', (code) => process.exit(code ?? 0))
+
+/** Prints where the relay is, once GET /health confirms it is up with the key from .dev.vars. */
+async function announce() {
+  let health
+  for (let i = 0; i < 40 && !health; i++) {
+    try {
+      const res = await fetch(`${url}/health`)
+      health = await res.json()
+    } catch {
+      await new Promise((done) => setTimeout(done, 250))
+    }
+  }
+  console.log(`\n  BRC-33 relay listening on ${url}`)
+  console.log(`  Server identity key: ${health?.identityKey ?? identityKey}`)
+  if (health && health.identityKey !== identityKey) {
+    console.log(`  (not the key in .dev.vars, ${identityKey}: a --var or environment overrides it)`)
+  }
+  console.log(`  Try it: npm run demo -- ${url}   (Ctrl-C stops the relay)\n`)
+}
+
+let stopping = false
+function stop(signal) {
+  if (stopping) return
+  stopping = true
+  try {
+    process.kill(-dev.pid, signal)
+  } catch {
+    // already gone
+  }
+}
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => stop(signal === 'SIGHUP' ? 'SIGTERM' : signal))
+process.on('exit', () => stop('SIGTERM'))
+dev.on('exit', (code, signal) => process.exit(code ?? (signal ? 0 : 1)))
+
+/** Removes `--name value` / `--name=value` from `list` and returns the value. */
+function takeOption(list, name) {
+  for (let i = 0; i < list.length; i++) {
+    if (list[i] === name && i + 1 < list.length) return list.splice(i, 2)[1]
+    if (list[i].startsWith(`${name}=`)) return list.splice(i, 1)[0].slice(name.length + 1)
+  }
+  return undefined
+}

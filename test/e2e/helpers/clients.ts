@@ -1,0 +1,81 @@
+import { AuthFetch, CompletedProtoWallet, PrivateKey } from '@bsv/sdk'
+import { MessageBoxClient } from '@bsv/message-box-client'
+
+/** Every call through AuthFetch 2.1.0 gets one: it hangs forever on a response it cannot verify (gotcha 5). */
+export const CALL_TIMEOUT_MS = 20_000
+
+/** Rejects if `promise` has not settled within `ms`, naming `what`. */
+export function withTimeout<T>(promise: Promise<T>, what: string, ms = CALL_TIMEOUT_MS): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not settle within ${ms} ms (unverifiable response?)`)), ms)
+  })
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer))
+}
+
+/** A person using the relay: a random key, a no-network wallet on it, and the real client. */
+export interface Identity {
+  name: string
+  identityKey: string
+  wallet: CompletedProtoWallet
+  /** `@bsv/message-box-client` 2.1.1, unmodified, pointed at the relay. */
+  client: MessageBoxClient
+}
+
+/**
+ * A new identity whose MessageBoxClient talks to `host`. `networkPreset: 'local'` keeps the
+ * client's overlay lookups (ls_messagebox) on localhost:8080, where nothing answers, so they fail
+ * fast and the client falls back to `host`; there is no network here for the mainnet trackers.
+ */
+export function newIdentity(name: string, host: string): Identity {
+  const key = PrivateKey.fromRandom()
+  const wallet = new CompletedProtoWallet(key)
+  return {
+    name,
+    identityKey: key.toPublicKey().toString(),
+    wallet,
+    client: new MessageBoxClient({ host, walletClient: wallet, networkPreset: 'local' }),
+  }
+}
+
+/** A plain BRC-104 client (`AuthFetch` from @bsv/sdk) with a random identity. */
+export interface PlainClient {
+  identityKey: string
+  authFetch: AuthFetch
+  /** POSTs `body` as JSON and returns status and parsed body, under a timeout. */
+  post(path: string, body: unknown): Promise<{ status: number; body: any }>
+}
+
+export function newPlainClient(host: string, key: PrivateKey = PrivateKey.fromRandom()): PlainClient {
+  const authFetch = new AuthFetch(new CompletedProtoWallet(key))
+  return {
+    identityKey: key.toPublicKey().toString(),
+    authFetch,
+    post: (path, body) => authPost(authFetch, host + path, body),
+  }
+}
+
+/** One authenticated JSON POST through `authFetch` (e.g. a MessageBoxClient's own), under a timeout. */
+export async function authPost(authFetch: AuthFetch, url: string, body: unknown): Promise<{ status: number; body: any }> {
+  const res = await withTimeout(
+    authFetch.fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    }),
+    `POST ${url}`,
+  )
+  const text = await res.text()
+  let parsed: unknown = text
+  try {
+    parsed = JSON.parse(text)
+  } catch {
+    // not JSON: keep the text for the assertion message
+  }
+  return { status: res.status, body: parsed }
+}
+
+/** A short unique message box name, so tests sharing one relay never see each other's messages. */
+export function boxName(prefix: string): string {
+  return `${prefix}-${Math.random().toString(36).slice(2, 10)}`
+}
