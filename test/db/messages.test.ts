@@ -1,9 +1,10 @@
-import { createExecutionContext, createScheduledController, env, waitOnExecutionContext } from 'cloudflare:test'
+import { createScheduledController, env } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
 import { createDb } from '../../src/db/client'
 import { deliverMessages, listPageQuery, purgeExpired, type Send } from '../../src/db/messages'
 import { RelayError } from '../../src/errors'
 import worker from '../../src/index'
+import { d1FailingAtEndOfBatch } from '../helpers/failing-d1'
 import { fillBox, randomKey, storedFor } from '../helpers/messages'
 
 const db = createDb(env.DB)
@@ -11,20 +12,6 @@ const NEVER = Number.MAX_SAFE_INTEGER
 
 function send(overrides: Partial<Send> & Pick<Send, 'deliveries'>): Send {
   return { sender: randomKey(), messageBox: 'inbox', body: 'b', now: Date.now(), expiresAt: NEVER, quota: 10_000, ...overrides }
-}
-
-/** D1 itself, except that every batch gets one more statement at the end, which fails (failure injection). */
-function d1FailingAtEndOfBatch(d1: D1Database): D1Database {
-  return new Proxy(d1, {
-    get(target, property) {
-      if (property === 'batch') {
-        return (statements: D1PreparedStatement[]) =>
-          target.batch([...statements, target.prepare('INSERT INTO no_such_table (x) VALUES (1)')])
-      }
-      const value = Reflect.get(target, property)
-      return typeof value === 'function' ? value.bind(target) : value
-    },
-  })
 }
 
 async function planOf(query: { toSQL(): { sql: string; params: unknown[] } }): Promise<string> {
@@ -127,9 +114,7 @@ describe('messages repository (real D1)', () => {
     it("the Worker's scheduled handler (cron trigger) purges expired messages", async () => {
       const old = randomKey()
       await fillBox(old, 'inbox', 3, Date.now() - 1)
-      const ctx = createExecutionContext()
-      await worker.scheduled(createScheduledController({ cron: '17 * * * *' }), env, ctx)
-      await waitOnExecutionContext(ctx)
+      await worker.scheduled(createScheduledController({ cron: '17 * * * *' }), env)
       expect(await storedFor(old)).toEqual([])
     })
   })

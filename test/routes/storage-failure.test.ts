@@ -1,0 +1,79 @@
+import { env } from 'cloudflare:test'
+import { describe, expect, it } from 'vitest'
+import { createApp } from '../../src/app'
+import type { Env } from '../../src/env'
+import { type FetchLike, newClient } from '../helpers/client'
+import { d1Down, d1FailingAtEndOfBatch } from '../helpers/failing-d1'
+import { expectResponse, randomKey, sendOk, storedFor } from '../helpers/messages'
+
+/** Auth headers of the last response each app sent on the wire (AuthFetch hands tests a rebuilt Response). */
+const wireSignatures = new Map<FetchLike, string | null>()
+
+/** The real app over the test environment with some bindings swapped for failing ones (failure injection). */
+function appWith(overrides: Partial<Env>): FetchLike {
+  const app = createApp()
+  const fetch: FetchLike = async (input, init) => {
+    const res = await app.request(input, init, { ...env, ...overrides })
+    wireSignatures.set(fetch, res.headers.get('x-bsv-auth-signature'))
+    return res
+  }
+  return fetch
+}
+
+const downD1 = d1Down(env.DB)
+
+/** The real Mailbox namespace, except that `acknowledge` fails (sessions keep working, so auth succeeds). */
+const mailboxFailingAcknowledge = {
+  getByName(name: string) {
+    const stub = env.MAILBOX.getByName(name)
+    return {
+      openSession: (...args: Parameters<typeof stub.openSession>) => stub.openSession(...args),
+      claimRequest: (...args: Parameters<typeof stub.claimRequest>) => stub.claimRequest(...args),
+      acknowledge: () => Promise.reject(new Error('Durable Object reset because its code was updated (injected)')),
+    }
+  },
+} as unknown as Env['MAILBOX']
+
+/** AuthFetch only hands back responses whose signature verified; this also checks the wire carried one. */
+function expectSigned(target: FetchLike) {
+  expect(wireSignatures.get(target), 'the response on the wire is signed').toBeTruthy()
+}
+
+describe('storage failure is loud and safe', () => {
+  it('D1 down: /sendMessage answers a signed 503 ERR_STORAGE_UNAVAILABLE and stores nothing', async () => {
+    const target = appWith({ DB: downD1 })
+    const recipients = [randomKey(), randomKey()]
+    const res = await newClient({ fetch: target }).post('/sendMessage', { message: { recipients, messageBox: 'inbox', body: 'x' } })
+    expectSigned(target)
+    await expectResponse(res, 503, 'ERR_STORAGE_UNAVAILABLE')
+    for (const recipient of recipients) expect(await storedFor(recipient)).toEqual([])
+  })
+
+  it('a send whose D1 batch fails at its last statement answers a signed 503 and leaves nothing behind', async () => {
+    const target = appWith({ DB: d1FailingAtEndOfBatch(env.DB) })
+    const recipients = [randomKey(), randomKey(), randomKey()]
+    const res = await newClient({ fetch: target }).post('/sendMessage', {
+      message: { recipients, messageBox: 'inbox', messageId: ['a', 'b', 'c'], body: 'x' },
+    })
+    expectSigned(target)
+    await expectResponse(res, 503, 'ERR_STORAGE_UNAVAILABLE')
+    for (const recipient of recipients) expect(await storedFor(recipient)).toEqual([])
+  })
+
+  it('D1 down: /listMessages answers a signed 503, never an empty list', async () => {
+    const target = appWith({ DB: downD1 })
+    const res = await newClient({ fetch: target }).post('/listMessages', { messageBox: 'inbox' })
+    expectSigned(target)
+    await expectResponse(res, 503, 'ERR_STORAGE_UNAVAILABLE')
+  })
+
+  it('Mailbox failing: /acknowledgeMessage answers a signed 503 and the message stays listed', async () => {
+    const [alice, bob] = [newClient(), newClient()]
+    await sendOk(alice, { recipient: bob.identityKey, messageBox: 'inbox', messageId: 'kept', body: 'x' })
+    const target = appWith({ MAILBOX: mailboxFailingAcknowledge })
+    const res = await newClient({ privateKey: bob.privateKey, fetch: target }).post('/acknowledgeMessage', { messageIds: ['kept'] })
+    expectSigned(target)
+    await expectResponse(res, 503, 'ERR_STORAGE_UNAVAILABLE')
+    expect(await storedFor(bob.identityKey)).toHaveLength(1)
+  })
+})
