@@ -20,7 +20,14 @@ const wrangler = join(dirname(createRequire(import.meta.url).resolve('wrangler/p
 // Quiet and offline-safe wrangler (platform.md gotcha 6).
 const env = { ...process.env, WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false' }
 
-const { privateKey, created } = ensureDevKey()
+let devKey
+try {
+  devKey = ensureDevKey()
+} catch (error) {
+  console.error(error.message)
+  process.exit(1)
+}
+const { privateKey, created } = devKey
 const identityKey = identityKeyOf(privateKey)
 console.log(created ? 'Generated a development key in .dev.vars.' : 'Using the development key in .dev.vars.')
 

@@ -22,6 +22,6 @@ export default async function setup(project: TestProject) {
   console.log(`[e2e] wrangler dev on ${relay.url} (state ${state.persistTo}, pid group ${relay.pid})`)
   return async () => {
     await relay.stop()
-    if (!process.env.E2E_KEEP_STATE) removeRelayState(state)
+    removeRelayState(state)
   }
 }

@@ -61,6 +61,8 @@ export function createRelayState(): RelayState {
     }
   }
   const serverPrivateKey = randomPrivateKeyHex()
+  installExitHook()
+  liveStates.add(persistTo)
   return {
     persistTo,
     serverPrivateKey,
@@ -68,9 +70,11 @@ export function createRelayState(): RelayState {
   }
 }
 
-/** Deletes a state directory made by {@link createRelayState}. */
+/** Deletes a state directory made by {@link createRelayState} (kept when E2E_KEEP_STATE is set). */
 export function removeRelayState(state: RelayState): void {
+  if (process.env.E2E_KEEP_STATE) return
   rmSync(state.persistTo, { recursive: true, force: true })
+  liveStates.delete(state.persistTo)
 }
 
 /**
@@ -164,20 +168,32 @@ async function stopGroup(pid: number, child: ChildProcess, exited: Promise<void>
   untrackGroup(pid)
 }
 
-// Every group still running is ended when this process exits, whatever the way the tests ended.
+// Every group still running is ended, and every state directory removed, when this process
+// exits, whatever the way the tests ended (E2E_KEEP_STATE=1 keeps the directories for debugging).
 const liveGroups = new Set<number>()
+const liveStates = new Set<string>()
 let exitHookInstalled = false
 
+function cleanUpNow() {
+  for (const group of liveGroups) killGroup(group, 'SIGTERM')
+  liveGroups.clear()
+  if (process.env.E2E_KEEP_STATE) return
+  for (const dir of liveStates) rmSync(dir, { recursive: true, force: true })
+  liveStates.clear()
+}
+
 function trackGroup(pid: number) {
+  installExitHook()
   liveGroups.add(pid)
+}
+
+function installExitHook() {
   if (exitHookInstalled) return
   exitHookInstalled = true
-  process.once('exit', () => {
-    for (const group of liveGroups) killGroup(group, 'SIGTERM')
-  })
+  process.once('exit', cleanUpNow)
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     process.once(signal, () => {
-      for (const group of liveGroups) killGroup(group, 'SIGTERM')
+      cleanUpNow()
       // Only end the process ourselves when nobody else (vitest) handles the signal.
       if (process.listenerCount(signal) === 0) process.exit(128 + (signal === 'SIGINT' ? 2 : signal === 'SIGTERM' ? 15 : 1))
     })
