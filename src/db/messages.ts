@@ -51,9 +51,12 @@ const MAX_SEND_ATTEMPTS = 3
  */
 export async function deliverMessages(db: Db, send: Send): Promise<DeliveryResult[]> {
   for (let attempt = 1; ; attempt++) {
-    const repeats = await findRepeats(db, send)
+    // Both reads in parallel: one round trip before the write.
+    // A taken id (check 11) wins over a full inbox (check 12), and a repeat needs no room.
+    const [repeats, waiting] = await Promise.all([findRepeats(db, send), waitingCounts(db, send)])
     const fresh = send.deliveries.filter((d) => !repeats.has(d.recipient))
-    if (fresh.length > 0) await checkQuota(db, send, fresh)
+    const full = fresh.find((d) => (waiting.get(d.recipient) ?? 0) >= send.quota)
+    if (full) throw quotaExceeded(full.recipient, send.quota)
     try {
       if (fresh.length > 0) await insertAll(db, send, fresh)
       return send.deliveries.map((d) => ({ ...d, duplicate: repeats.has(d.recipient) }))
@@ -98,20 +101,19 @@ async function findRepeats(db: Db, send: Send): Promise<Set<string>> {
   return repeats
 }
 
-/** @throws RelayError('ERR_INBOX_QUOTA_EXCEEDED') naming the first recipient whose boxes are full. */
-async function checkQuota(db: Db, send: Send, fresh: Delivery[]): Promise<void> {
-  const recipients = JSON.stringify(fresh.map((d) => d.recipient))
-  const counts = await guardStorage('quota', () =>
+/** Unexpired messages waiting for each recipient of the send (capped at the quota). */
+async function waitingCounts(db: Db, send: Send): Promise<Map<string, number>> {
+  const recipients = JSON.stringify(send.deliveries.map((d) => d.recipient))
+  const rows = await guardStorage('quota', () =>
     db.all<{ recipient: string; waiting: number }>(sql`
       SELECT r.value AS recipient, (${waitingCount(sql`r.value`, send)}) AS waiting
       FROM json_each(${recipients}) AS r`),
   )
-  const full = counts.find((row) => row.waiting >= send.quota)
-  if (full) throw quotaExceeded(full.recipient, send.quota)
+  return new Map(rows.map((row) => [row.recipient, row.waiting]))
 }
 
 /** The 429 of the contract's limits table, with the `resource` and `limit` fields clients read. */
-export function quotaExceeded(recipient: string, limit: number): RelayError {
+function quotaExceeded(recipient: string, limit: number): RelayError {
   return new RelayError(
     'ERR_INBOX_QUOTA_EXCEEDED',
     `Recipient ${recipient} already has ${limit} messages waiting; try again after they are acknowledged.`,
@@ -119,7 +121,7 @@ export function quotaExceeded(recipient: string, limit: number): RelayError {
   )
 }
 
-/** Unexpired messages waiting for `recipient`, counted inside the (recipient, expires_at) index and capped at the quota. */
+/** Unexpired messages waiting for `recipient`, counted in the (recipient, expires_at) index, capped at the quota. */
 function waitingCount(recipient: ReturnType<typeof sql>, send: Send) {
   return sql`SELECT count(*) FROM (SELECT 1 FROM ${messages}
     WHERE ${messages.recipient} = ${recipient} AND ${messages.expiresAt} > ${send.now} LIMIT ${send.quota})`
@@ -129,15 +131,13 @@ function waitingCount(recipient: ReturnType<typeof sql>, send: Send) {
 async function insertAll(db: Db, send: Send, fresh: Delivery[]): Promise<void> {
   const pairs = JSON.stringify(fresh.map((d) => [d.recipient, d.messageId]))
   // An expired copy still holds its id in the UNIQUE index until the purge; it is not waiting, so clear it.
-  const clearExpired = db
-    .delete(messages)
-    .where(
-      and(
-        sql`(${messages.recipient}, ${messages.messageId}) IN
+  const clearExpired = db.delete(messages).where(
+    and(
+      sql`(${messages.recipient}, ${messages.messageId}) IN
           (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(${pairs}))`,
-        lte(messages.expiresAt, send.now),
-      ),
-    )
+      lte(messages.expiresAt, send.now),
+    ),
+  )
   const inserts = fresh.map((d) =>
     db.insert(messages).values({
       messageId: d.messageId,
@@ -148,7 +148,8 @@ async function insertAll(db: Db, send: Send, fresh: Delivery[]): Promise<void> {
       expiresAt: send.expiresAt,
       // The quota inside the write: a recipient already at the quota makes the box NULL, the NOT NULL
       // constraint fails and the whole batch rolls back, so concurrent sends cannot overshoot it.
-      messageBox: sql`CASE WHEN (${waitingCount(sql`${d.recipient}`, send)}) < ${send.quota} THEN ${send.messageBox} END`,
+      messageBox: sql`CASE WHEN (${waitingCount(sql`${d.recipient}`, send)}) < ${send.quota}
+        THEN ${send.messageBox} END`,
     }),
   )
   await db.batch([clearExpired, ...inserts])
@@ -206,7 +207,12 @@ export function listPageQuery(db: Db, recipient: string, messageBox: string, pag
  * waiting (expired ones are deleted too but not counted: they were no longer deliverable).
  * @throws RelayError('ERR_STORAGE_UNAVAILABLE')
  */
-export async function deleteAcknowledged(db: Db, recipient: string, messageIds: string[], now: number): Promise<number> {
+export async function deleteAcknowledged(
+  db: Db,
+  recipient: string,
+  messageIds: string[],
+  now: number,
+): Promise<number> {
   const ids = JSON.stringify(messageIds)
   const deleted = await guardStorage('acknowledge', () =>
     db
@@ -230,8 +236,14 @@ export async function deleteAcknowledged(db: Db, recipient: string, messageIds: 
 export async function purgeExpired(db: Db, now: number, chunk = 5000): Promise<number> {
   let total = 0
   for (;;) {
-    const expired = db.select({ seq: messages.seq }).from(messages).where(lte(messages.expiresAt, now)).limit(chunk)
-    const result = await guardStorage('purge', () => db.delete(messages).where(inArray(messages.seq, expired)))
+    const expired = db
+      .select({ seq: messages.seq })
+      .from(messages)
+      .where(lte(messages.expiresAt, now))
+      .limit(chunk)
+    const result = await guardStorage('purge', () =>
+      db.delete(messages).where(inArray(messages.seq, expired)),
+    )
     total += result.meta.changes
     if (result.meta.changes < chunk) return total
   }

@@ -34,5 +34,8 @@ export async function guardStorage<T>(what: string, call: () => Promise<T>): Pro
 /** The 503 for a failed storage call, logged once. */
 export function storageUnavailable(what: string, error: unknown): RelayError {
   console.error(`storage failure (${what}):`, rootMessage(error))
-  return new RelayError('ERR_STORAGE_UNAVAILABLE', 'Message storage is unavailable; nothing was changed. Try again.')
+  return new RelayError(
+    'ERR_STORAGE_UNAVAILABLE',
+    'Message storage is unavailable; nothing was changed. Try again.',
+  )
 }

@@ -4,13 +4,13 @@ import type { AppEnv } from '../env'
 import { RelayError } from '../errors'
 import { mailbox } from '../objects/mailbox'
 import { acknowledgeMessageRequest } from '../validation/acknowledge-message'
-import { canonicalIdentityKey } from '../validation/identity-key'
+import { canonicalCaller } from '../validation/identity-key'
 import { validateBody } from '../validation/validate'
 
 /** `POST /acknowledgeMessage`: deletes the caller's messages by id, serialized in the caller's Mailbox. */
 export const acknowledgeMessage = new Hono<AppEnv>().post('/acknowledgeMessage', async (c) => {
   const { messageIds } = validateBody(c, acknowledgeMessageRequest)
-  const me = canonicalIdentityKey(c.var.identityKey) ?? c.var.identityKey
+  const me = canonicalCaller(c.var.identityKey)
   const acknowledged = await mailbox(c.env, me)
     .acknowledge(me, messageIds)
     .catch((error: unknown) => {

@@ -15,10 +15,16 @@ export const acknowledgeMessageRequest: Validator<AcknowledgeMessageRequest> = (
     throw invalid('ERR_MESSAGE_ID_REQUIRED', 'messageIds is required: a non-empty array of message ids.')
   }
   if (!Array.isArray(given) || !given.every(isMessageId)) {
-    throw invalid('ERR_INVALID_MESSAGE_ID', 'messageIds must be an array of strings or non-negative integers.')
+    throw invalid(
+      'ERR_INVALID_MESSAGE_ID',
+      'messageIds must be an array of strings or non-negative integers.',
+    )
   }
   if (given.length > config.maxAcknowledgeIds) {
-    throw invalid('ERR_TOO_MANY_MESSAGE_IDS', `At most ${config.maxAcknowledgeIds} message ids per acknowledgement.`)
+    throw invalid(
+      'ERR_TOO_MANY_MESSAGE_IDS',
+      `At most ${config.maxAcknowledgeIds} message ids per acknowledgement.`,
+    )
   }
   // BRC-33's example acknowledges integers; an integer means its decimal string. Repeats count once.
   return { messageIds: [...new Set(given.map(String))] }

@@ -20,7 +20,10 @@ export const listMessagesRequest: Validator<ListMessagesRequest> = (json) => {
   }
   const messageBox = messageBoxName(request.messageBox)
   if (messageBox === null) {
-    throw invalid('ERR_INVALID_MESSAGEBOX', 'messageBox must be a name of 1-128 UTF-8 bytes without control characters.')
+    throw invalid(
+      'ERR_INVALID_MESSAGEBOX',
+      'messageBox must be a name of 1-128 UTF-8 bytes without control characters.',
+    )
   }
 
   const limit = isAbsent(request.limit) ? MAX_LIST_LIMIT : request.limit
@@ -35,7 +38,10 @@ export const listMessagesRequest: Validator<ListMessagesRequest> = (json) => {
     }
   }
   if (given.length === 2 && given[0] !== given[1]) {
-    throw invalid('ERR_INVALID_OFFSET', 'offset and skip are aliases; when both are given they must be equal.')
+    throw invalid(
+      'ERR_INVALID_OFFSET',
+      'offset and skip are aliases; when both are given they must be equal.',
+    )
   }
   return { messageBox, limit, offset: (given[0] as number | undefined) ?? 0 }
 }

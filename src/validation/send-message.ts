@@ -3,7 +3,7 @@ import { canonicalIdentityKey } from './identity-key'
 import { isAbsent, isBoundedText, isNonBlankString, messageBoxName, utf8Length } from './text'
 import { invalid, type Validator } from './validate'
 
-/** A valid `/sendMessage` request: canonical recipients, each with its client id (or null for a generated one). */
+/** A valid `/sendMessage` request: canonical recipients, each with its client id (null: generate one). */
 export interface SendMessageRequest {
   messageBox: string
   /** The body as it will be stored and listed. */
@@ -22,7 +22,10 @@ export const sendMessageRequest: Validator<SendMessageRequest> = (json, config) 
 
   const messageBox = messageBoxName(fields.messageBox)
   if (messageBox === null) {
-    throw invalid('ERR_INVALID_MESSAGEBOX', 'messageBox must be a name of 1-128 UTF-8 bytes without control characters.')
+    throw invalid(
+      'ERR_INVALID_MESSAGEBOX',
+      'messageBox must be a name of 1-128 UTF-8 bytes without control characters.',
+    )
   }
 
   const body = fields.body
@@ -38,20 +41,33 @@ export const sendMessageRequest: Validator<SendMessageRequest> = (json, config) 
     throw invalid('ERR_TOO_MANY_RECIPIENTS', `At most ${config.maxRecipientsPerSend} recipients per message.`)
   }
 
-  const ids = isAbsent(fields.messageId) ? null : Array.isArray(fields.messageId) ? fields.messageId : [fields.messageId]
+  const ids = isAbsent(fields.messageId)
+    ? null
+    : Array.isArray(fields.messageId)
+      ? fields.messageId
+      : [fields.messageId]
   if (ids !== null && ids.length !== keys.length) {
-    throw invalid('ERR_MESSAGEID_COUNT_MISMATCH', `Expected ${keys.length} messageId(s), one per recipient; got ${ids.length}.`)
+    throw invalid(
+      'ERR_MESSAGEID_COUNT_MISMATCH',
+      `Expected ${keys.length} messageId(s), one per recipient; got ${ids.length}.`,
+    )
   }
   for (const id of ids ?? []) {
     if (!isNonBlankString(id) || !isBoundedText(id, MAX_MESSAGE_ID_BYTES)) {
-      throw invalid('ERR_INVALID_MESSAGEID', 'Each messageId must be a non-blank string of 1-256 UTF-8 bytes without control characters.')
+      throw invalid(
+        'ERR_INVALID_MESSAGEID',
+        'Each messageId must be a non-blank string of 1-256 UTF-8 bytes without control characters.',
+      )
     }
   }
 
   const recipients = keys.map((key, i) => {
     const recipient = canonicalIdentityKey(key)
     if (recipient === null) {
-      throw invalid('ERR_INVALID_RECIPIENT_KEY', `Invalid recipient key: ${JSON.stringify(key)?.slice(0, 140)}.`)
+      throw invalid(
+        'ERR_INVALID_RECIPIENT_KEY',
+        `Invalid recipient key: ${JSON.stringify(key)?.slice(0, 140)}.`,
+      )
     }
     return { recipient, messageId: (ids?.[i] as string | undefined) ?? null }
   })
@@ -61,9 +77,14 @@ export const sendMessageRequest: Validator<SendMessageRequest> = (json, config) 
 
   const sent = typeof body === 'string' ? body : JSON.stringify(body)
   if (utf8Length(sent) > config.maxMessageBodyBytes) {
-    throw invalid('ERR_MESSAGE_BODY_TOO_LARGE', `The message body exceeds ${config.maxMessageBodyBytes} bytes.`)
+    throw invalid(
+      'ERR_MESSAGE_BODY_TOO_LARGE',
+      `The message body exceeds ${config.maxMessageBodyBytes} bytes.`,
+    )
   }
   // The reference's wrapper, only when a payment came along (the real client unwraps either form).
-  const stored = isAbsent(request.payment) ? sent : JSON.stringify({ message: body, payment: request.payment })
+  const stored = isAbsent(request.payment)
+    ? sent
+    : JSON.stringify({ message: body, payment: request.payment })
   return { messageBox, body: stored, recipients }
 }

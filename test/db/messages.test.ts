@@ -11,7 +11,15 @@ const db = createDb(env.DB)
 const NEVER = Number.MAX_SAFE_INTEGER
 
 function send(overrides: Partial<Send> & Pick<Send, 'deliveries'>): Send {
-  return { sender: randomKey(), messageBox: 'inbox', body: 'b', now: Date.now(), expiresAt: NEVER, quota: 10_000, ...overrides }
+  return {
+    sender: randomKey(),
+    messageBox: 'inbox',
+    body: 'b',
+    now: Date.now(),
+    expiresAt: NEVER,
+    quota: 10_000,
+    ...overrides,
+  }
 }
 
 async function planOf(query: { toSQL(): { sql: string; params: unknown[] } }): Promise<string> {
@@ -25,7 +33,9 @@ async function planOf(query: { toSQL(): { sql: string; params: unknown[] } }): P
 describe('messages repository (real D1)', () => {
   describe('listing cost', () => {
     it('reads a page through the (recipient, message_box, seq) index: no scan, no sort', async () => {
-      const plan = await planOf(listPageQuery(db, randomKey(), 'inbox', { limit: 10, offset: 0, now: Date.now() }))
+      const plan = await planOf(
+        listPageQuery(db, randomKey(), 'inbox', { limit: 10, offset: 0, now: Date.now() }),
+      )
       expect(plan).toContain('USING INDEX messages_recipient_box_seq_idx (recipient=? AND message_box=?)')
       expect(plan).not.toMatch(/\bSCAN\b/)
       expect(plan).not.toContain('TEMP B-TREE')
@@ -36,14 +46,22 @@ describe('messages repository (real D1)', () => {
       await fillBox(small, 'inbox', 10)
       await fillBox(large, 'inbox', 100_000)
       const rowsRead = async (recipient: string, size: number) => {
-        const { sql, params } = listPageQuery(db, recipient, 'inbox', { limit: 10, offset: 0, now: Date.now() }).toSQL()
-        const result = await env.DB.prepare(sql).bind(...params).all()
+        const { sql, params } = listPageQuery(db, recipient, 'inbox', {
+          limit: 10,
+          offset: 0,
+          now: Date.now(),
+        }).toSQL()
+        const result = await env.DB.prepare(sql)
+          .bind(...params)
+          .all()
         expect(result.results).toHaveLength(Math.min(size, 11)) // the page and one row to tell hasMore
         return result.meta.rows_read
       }
       const [fromSmall, fromLarge] = [await rowsRead(small, 10), await rowsRead(large, 100_000)]
       expect(fromSmall).toBeGreaterThan(0)
-      expect(fromLarge, `rows read: small box ${fromSmall}, large box ${fromLarge}`).toBeLessThanOrEqual(fromSmall + 1) // the extra row that tells hasMore
+      expect(fromLarge, `rows read: small box ${fromSmall}, large box ${fromLarge}`).toBeLessThanOrEqual(
+        fromSmall + 1,
+      ) // the extra row that tells hasMore
     })
   })
 
@@ -51,18 +69,28 @@ describe('messages repository (real D1)', () => {
     it('a batch that fails at its last statement leaves nothing behind and is a 503', async () => {
       const recipients = [randomKey(), randomKey(), randomKey()]
       const failing = createDb(d1FailingAtEndOfBatch(env.DB))
-      const attempt = deliverMessages(failing, send({ deliveries: recipients.map((recipient) => ({ recipient, messageId: 'm' })) }))
-      await expect(attempt).rejects.toSatisfy((e) => e instanceof RelayError && e.code === 'ERR_STORAGE_UNAVAILABLE' && e.status === 503)
+      const attempt = deliverMessages(
+        failing,
+        send({ deliveries: recipients.map((recipient) => ({ recipient, messageId: 'm' })) }),
+      )
+      await expect(attempt).rejects.toSatisfy(
+        (e) => e instanceof RelayError && e.code === 'ERR_STORAGE_UNAVAILABLE' && e.status === 503,
+      )
       for (const recipient of recipients) expect(await storedFor(recipient)).toEqual([])
       // The same send through the healthy database then stores every copy.
-      await deliverMessages(db, send({ deliveries: recipients.map((recipient) => ({ recipient, messageId: 'm' })) }))
+      await deliverMessages(
+        db,
+        send({ deliveries: recipients.map((recipient) => ({ recipient, messageId: 'm' })) }),
+      )
       for (const recipient of recipients) expect(await storedFor(recipient)).toHaveLength(1)
     })
 
     it('concurrent identical sends store one copy; the others come back as duplicates', async () => {
       const recipient = randomKey()
       const same = send({ deliveries: [{ recipient, messageId: 'idem' }] })
-      const results = await Promise.all(Array.from({ length: 6 }, (_, i) => deliverMessages(db, { ...same, body: `try ${i}` })))
+      const results = await Promise.all(
+        Array.from({ length: 6 }, (_, i) => deliverMessages(db, { ...same, body: `try ${i}` })),
+      )
       expect(results.filter(([r]) => !r!.duplicate)).toHaveLength(1)
       expect(await storedFor(recipient)).toHaveLength(1)
     })
@@ -70,7 +98,9 @@ describe('messages repository (real D1)', () => {
     it('concurrent sends of one id by different senders: exactly one is stored, the rest are ERR_DUPLICATE_MESSAGE', async () => {
       const recipient = randomKey()
       const outcomes = await Promise.allSettled(
-        Array.from({ length: 6 }, () => deliverMessages(db, send({ deliveries: [{ recipient, messageId: 'contested' }] }))),
+        Array.from({ length: 6 }, () =>
+          deliverMessages(db, send({ deliveries: [{ recipient, messageId: 'contested' }] })),
+        ),
       )
       expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1)
       for (const o of outcomes) {
@@ -83,7 +113,9 @@ describe('messages repository (real D1)', () => {
       const recipient = randomKey()
       await fillBox(recipient, 'inbox', 4)
       const outcomes = await Promise.allSettled(
-        Array.from({ length: 6 }, (_, i) => deliverMessages(db, send({ quota: 5, deliveries: [{ recipient, messageId: `q${i}` }] }))),
+        Array.from({ length: 6 }, (_, i) =>
+          deliverMessages(db, send({ quota: 5, deliveries: [{ recipient, messageId: `q${i}` }] })),
+        ),
       )
       expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1)
       for (const o of outcomes) {
@@ -95,7 +127,10 @@ describe('messages repository (real D1)', () => {
     it('an expired copy does not block its id from being used again', async () => {
       const recipient = randomKey()
       await fillBox(recipient, 'inbox', 1, Date.now() - 1)
-      const [result] = await deliverMessages(db, send({ deliveries: [{ recipient, messageId: 'fill-1' }], body: 'new' }))
+      const [result] = await deliverMessages(
+        db,
+        send({ deliveries: [{ recipient, messageId: 'fill-1' }], body: 'new' }),
+      )
       expect(result!.duplicate).toBe(false)
       expect(await storedFor(recipient)).toMatchObject([{ message_id: 'fill-1', body: 'new' }])
     })

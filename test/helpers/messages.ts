@@ -43,7 +43,12 @@ export async function storedFor(recipient: string) {
 }
 
 /** Writes `count` waiting messages for `recipient` directly into D1 (fast set-up for quota and paging). */
-export async function fillBox(recipient: string, messageBox: string, count: number, expiresAt = Number.MAX_SAFE_INTEGER) {
+export async function fillBox(
+  recipient: string,
+  messageBox: string,
+  count: number,
+  expiresAt = Number.MAX_SAFE_INTEGER,
+) {
   await env.DB.prepare(
     `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?1)
      INSERT INTO messages (message_id, recipient, message_box, sender, body, created_at, expires_at)

@@ -13,7 +13,11 @@ describe('POST /acknowledgeMessage', () => {
       ['a negative integer', { messageIds: [-1] }, 'ERR_INVALID_MESSAGE_ID'],
       ['a fraction', { messageIds: [1.5] }, 'ERR_INVALID_MESSAGE_ID'],
       ['null element', { messageIds: [null] }, 'ERR_INVALID_MESSAGE_ID'],
-      ['1001 ids', { messageIds: Array.from({ length: 1001 }, (_, i) => `m${i}`) }, 'ERR_TOO_MANY_MESSAGE_IDS'],
+      [
+        '1001 ids',
+        { messageIds: Array.from({ length: 1001 }, (_, i) => `m${i}`) },
+        'ERR_TOO_MANY_MESSAGE_IDS',
+      ],
       ['none of the ids waiting for the caller', { messageIds: ['nope', 7] }, 'ERR_INVALID_ACKNOWLEDGMENT'],
     ]
     for (const [name, request, code] of cases) {
@@ -39,7 +43,10 @@ describe('POST /acknowledgeMessage', () => {
     await sendOk(alice, { recipient: bob.identityKey, messageBox: 'b', messageId: 'in-b', body: 'y' })
     await sendOk(alice, { recipient: bob.identityKey, messageBox: 'b', messageId: 'kept', body: 'z' })
     const body = await expectResponse(
-      await bob.post('/acknowledgeMessage', { messageIds: ['in-a', 'in-b', 'in-a', 'unknown'], messageBox: 'ignored' }),
+      await bob.post('/acknowledgeMessage', {
+        messageIds: ['in-a', 'in-b', 'in-a', 'unknown'],
+        messageBox: 'ignored',
+      }),
       200,
     )
     expect(body).toEqual({ status: 'success', acknowledged: 2 })
@@ -51,13 +58,21 @@ describe('POST /acknowledgeMessage', () => {
     const [alice, bob] = [newClient(), newClient()]
     await sendOk(alice, { recipient: bob.identityKey, messageBox: 'inbox', messageId: 'once', body: 'x' })
     await expectResponse(await bob.post('/acknowledgeMessage', { messageIds: ['once'] }), 200)
-    await expectResponse(await bob.post('/acknowledgeMessage', { messageIds: ['once'] }), 400, 'ERR_INVALID_ACKNOWLEDGMENT')
+    await expectResponse(
+      await bob.post('/acknowledgeMessage', { messageIds: ['once'] }),
+      400,
+      'ERR_INVALID_ACKNOWLEDGMENT',
+    )
   })
 
   it('an expired message is not waiting: acknowledging only it is 400', async () => {
     const bob = newClient()
     await fillBox(bob.identityKey, 'inbox', 1, Date.now() - 1)
-    await expectResponse(await bob.post('/acknowledgeMessage', { messageIds: ['fill-1'] }), 400, 'ERR_INVALID_ACKNOWLEDGMENT')
+    await expectResponse(
+      await bob.post('/acknowledgeMessage', { messageIds: ['fill-1'] }),
+      400,
+      'ERR_INVALID_ACKNOWLEDGMENT',
+    )
   })
 
   it('two devices of one identity acknowledging the same id at once get one consistent answer', async () => {
@@ -78,7 +93,12 @@ describe('POST /acknowledgeMessage', () => {
     it("no identity can acknowledge another's messages, in any box, even knowing the id", async () => {
       const [alice, bob, eve] = [newClient(), newClient(), newClient()]
       for (const messageBox of ['inbox', 'payment_inbox']) {
-        await sendOk(alice, { recipient: bob.identityKey, messageBox, messageId: `${messageBox}-1`, body: 'x' })
+        await sendOk(alice, {
+          recipient: bob.identityKey,
+          messageBox,
+          messageId: `${messageBox}-1`,
+          body: 'x',
+        })
       }
       for (const thief of [eve, alice]) {
         const res = await thief.post('/acknowledgeMessage', { messageIds: ['inbox-1', 'payment_inbox-1'] })
@@ -90,7 +110,12 @@ describe('POST /acknowledgeMessage', () => {
     it("acknowledging an id deletes only the caller's copy when another recipient has the same id", async () => {
       const alice = newClient()
       const [bob, dave] = [newClient(), randomKey()]
-      await sendOk(alice, { recipients: [bob.identityKey, dave], messageBox: 'inbox', messageId: ['shared', 'shared'], body: 'x' })
+      await sendOk(alice, {
+        recipients: [bob.identityKey, dave],
+        messageBox: 'inbox',
+        messageId: ['shared', 'shared'],
+        body: 'x',
+      })
       await expectResponse(await bob.post('/acknowledgeMessage', { messageIds: ['shared'] }), 200)
       expect(await storedFor(dave)).toHaveLength(1)
     })

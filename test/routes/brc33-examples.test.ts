@@ -13,7 +13,11 @@ describe('BRC-33 examples, verbatim', () => {
 
     const listed = await listOk(bob, { messageBox: 'payment_inbox' })
     expect(listed.messages).toHaveLength(1)
-    expect(listed.messages[0]).toMatchObject({ body: 'hello', sender: alice.identityKey, messageId: sentBody.messageId })
+    expect(listed.messages[0]).toMatchObject({
+      body: 'hello',
+      sender: alice.identityKey,
+      messageId: sentBody.messageId,
+    })
 
     const acked = await expectResponse(
       await bob.post('/acknowledgeMessage', { messageIds: [listed.messages[0].messageId] }),
@@ -27,7 +31,12 @@ describe('BRC-33 examples, verbatim', () => {
     const [alice, bob] = [newClient(), newClient()]
     await expectResponse(
       await alice.post('/sendMessage', {
-        message: { recipient: bob.identityKey, messageBox: 'payment_inbox', messageId: '3301', body: 'hello' },
+        message: {
+          recipient: bob.identityKey,
+          messageBox: 'payment_inbox',
+          messageId: '3301',
+          body: 'hello',
+        },
       }),
       200,
     )

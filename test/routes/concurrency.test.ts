@@ -22,7 +22,12 @@ describe('concurrent sends and acknowledgements', () => {
     const sending = Promise.all(
       senders.flatMap((sender, s) =>
         Array.from({ length: PER_SENDER }, (_, i) =>
-          sendOk(sender, { recipient: phone.identityKey, messageBox: 'inbox', messageId: `s${s}-m${i}`, body: `${s}/${i}` }),
+          sendOk(sender, {
+            recipient: phone.identityKey,
+            messageBox: 'inbox',
+            messageId: `s${s}-m${i}`,
+            body: `${s}/${i}`,
+          }),
         ),
       ),
     ).then(() => {
@@ -36,7 +41,8 @@ describe('concurrent sends and acknowledgements', () => {
         const { messages } = await listOk(device, { messageBox: 'inbox' })
         for (const m of messages) {
           const at = ackedAt.get(m.messageId)
-          if (at !== undefined && at < listedFrom) violations.push(`${name} listed ${m.messageId} after its acknowledgement`)
+          if (at !== undefined && at < listedFrom)
+            violations.push(`${name} listed ${m.messageId} after its acknowledgement`)
         }
         if (messages.length === 0 && finished) return
         // One id per request, so each 200 names exactly the message it deleted.
@@ -51,7 +57,6 @@ describe('concurrent sends and acknowledgements', () => {
             } else {
               // The other device got there first: one consistent answer, not a second deletion.
               await expectResponse(res, 400, 'ERR_INVALID_ACKNOWLEDGMENT')
-
             }
           }),
         )

@@ -29,7 +29,14 @@ describe('POST /listMessages', () => {
 
     it('a box never used → 200 with messages: []', async () => {
       const body = await listOk(newClient(), { messageBox: 'never-used' })
-      expect(body).toEqual({ status: 'success', messages: [], limit: 1000, offset: 0, hasMore: false, nextOffset: null })
+      expect(body).toEqual({
+        status: 'success',
+        messages: [],
+        limit: 1000,
+        offset: 0,
+        hasMore: false,
+        nextOffset: null,
+      })
     })
 
     it('offset and skip equal are accepted', async () => {
@@ -41,7 +48,12 @@ describe('POST /listMessages', () => {
     const [alice, carol, bob] = [newClient(), newClient(), newClient()]
     await sendOk(alice, { recipient: bob.identityKey, messageBox: 'inbox', messageId: 'first', body: 'one' })
     await sendOk(carol, { recipient: bob.identityKey, messageBox: 'inbox', messageId: 'second', body: 'two' })
-    await sendOk(alice, { recipient: bob.identityKey, messageBox: 'inbox', messageId: 'third', body: 'three' })
+    await sendOk(alice, {
+      recipient: bob.identityKey,
+      messageBox: 'inbox',
+      messageId: 'third',
+      body: 'three',
+    })
     const { messages } = await listOk(bob, { messageBox: 'inbox' })
     expect(messages.map((m: any) => [m.messageId, m.sender, m.body])).toEqual([
       ['first', alice.identityKey, 'one'],
@@ -59,13 +71,21 @@ describe('POST /listMessages', () => {
     await fillBox(bob.identityKey, 'paged', 25)
     const first = await listOk(bob, { messageBox: 'paged', limit: 10 })
     expect(first).toMatchObject({ limit: 10, offset: 0, hasMore: true, nextOffset: 10 })
-    expect(first.messages.map((m: any) => m.messageId)).toEqual(Array.from({ length: 10 }, (_, i) => `fill-${i + 1}`))
+    expect(first.messages.map((m: any) => m.messageId)).toEqual(
+      Array.from({ length: 10 }, (_, i) => `fill-${i + 1}`),
+    )
     const second = await listOk(bob, { messageBox: 'paged', limit: 10, skip: first.nextOffset })
     expect(second).toMatchObject({ offset: 10, hasMore: true, nextOffset: 20 })
     expect(second.messages[0].messageId).toBe('fill-11')
     const last = await listOk(bob, { messageBox: 'paged', limit: 10, offset: second.nextOffset })
     expect(last).toMatchObject({ offset: 20, hasMore: false, nextOffset: null })
-    expect(last.messages.map((m: any) => m.messageId)).toEqual(['fill-21', 'fill-22', 'fill-23', 'fill-24', 'fill-25'])
+    expect(last.messages.map((m: any) => m.messageId)).toEqual([
+      'fill-21',
+      'fill-22',
+      'fill-23',
+      'fill-24',
+      'fill-25',
+    ])
     const exact = await listOk(bob, { messageBox: 'paged', limit: 25 })
     expect(exact).toMatchObject({ hasMore: false, nextOffset: null })
     expect(exact.messages).toHaveLength(25)
@@ -82,8 +102,15 @@ describe('POST /listMessages', () => {
   it('never lists an expired message', async () => {
     const bob = newClient()
     await fillBox(bob.identityKey, 'aging', 3, Date.now() - 1)
-    await sendOk(newClient(), { recipient: bob.identityKey, messageBox: 'aging', messageId: 'fresh', body: 'x' })
-    expect((await listOk(bob, { messageBox: 'aging' })).messages.map((m: any) => m.messageId)).toEqual(['fresh'])
+    await sendOk(newClient(), {
+      recipient: bob.identityKey,
+      messageBox: 'aging',
+      messageId: 'fresh',
+      body: 'x',
+    })
+    expect((await listOk(bob, { messageBox: 'aging' })).messages.map((m: any) => m.messageId)).toEqual([
+      'fresh',
+    ])
   })
 
   it('trims the box name as /sendMessage does', async () => {
@@ -97,7 +124,9 @@ describe('POST /listMessages', () => {
       const [alice, bob, eve] = [newClient(), newClient(), newClient()]
       await sendOk(alice, { recipient: bob.identityKey, messageBox: 'inbox', body: 'for bob' })
       await sendOk(alice, { recipient: bob.identityKey, messageBox: 'secret', body: 'for bob, other box' })
-      expect((await listOk(bob, { messageBox: 'inbox' })).messages.map((m: any) => m.body)).toEqual(['for bob'])
+      expect((await listOk(bob, { messageBox: 'inbox' })).messages.map((m: any) => m.body)).toEqual([
+        'for bob',
+      ])
       for (const box of ['inbox', 'secret']) {
         expect((await listOk(eve, { messageBox: box })).messages, `eve lists ${box}`).toEqual([])
         expect((await listOk(alice, { messageBox: box })).messages, `the sender lists ${box}`).toEqual([])

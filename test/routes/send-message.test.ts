@@ -14,16 +14,56 @@ describe('POST /sendMessage', () => {
     const cases: [string, unknown, number, string][] = [
       ['1: message missing', {}, 400, 'ERR_MESSAGE_REQUIRED'],
       ['1: message null', { message: null }, 400, 'ERR_MESSAGE_REQUIRED'],
-      ['2: messageBox missing', { message: { recipient: randomKey(), body: 'x' } }, 400, 'ERR_INVALID_MESSAGEBOX'],
-      ['2: messageBox blank', { message: { recipient: randomKey(), messageBox: '  ', body: 'x' } }, 400, 'ERR_INVALID_MESSAGEBOX'],
-      ['2: messageBox not a string', { message: { recipient: randomKey(), messageBox: 7, body: 'x' } }, 400, 'ERR_INVALID_MESSAGEBOX'],
+      [
+        '2: messageBox missing',
+        { message: { recipient: randomKey(), body: 'x' } },
+        400,
+        'ERR_INVALID_MESSAGEBOX',
+      ],
+      [
+        '2: messageBox blank',
+        { message: { recipient: randomKey(), messageBox: '  ', body: 'x' } },
+        400,
+        'ERR_INVALID_MESSAGEBOX',
+      ],
+      [
+        '2: messageBox not a string',
+        { message: { recipient: randomKey(), messageBox: 7, body: 'x' } },
+        400,
+        'ERR_INVALID_MESSAGEBOX',
+      ],
       ['2: message not an object', { message: 'hello' }, 400, 'ERR_INVALID_MESSAGEBOX'],
-      ['3: body missing', { message: { recipient: randomKey(), messageBox: 'inbox' } }, 400, 'ERR_INVALID_MESSAGE_BODY'],
-      ['3: body blank', { message: { recipient: randomKey(), messageBox: 'inbox', body: ' \n' } }, 400, 'ERR_INVALID_MESSAGE_BODY'],
-      ['3: body null', { message: { recipient: randomKey(), messageBox: 'inbox', body: null } }, 400, 'ERR_INVALID_MESSAGE_BODY'],
-      ['3: body a number', { message: { recipient: randomKey(), messageBox: 'inbox', body: 42 } }, 400, 'ERR_INVALID_MESSAGE_BODY'],
+      [
+        '3: body missing',
+        { message: { recipient: randomKey(), messageBox: 'inbox' } },
+        400,
+        'ERR_INVALID_MESSAGE_BODY',
+      ],
+      [
+        '3: body blank',
+        { message: { recipient: randomKey(), messageBox: 'inbox', body: ' \n' } },
+        400,
+        'ERR_INVALID_MESSAGE_BODY',
+      ],
+      [
+        '3: body null',
+        { message: { recipient: randomKey(), messageBox: 'inbox', body: null } },
+        400,
+        'ERR_INVALID_MESSAGE_BODY',
+      ],
+      [
+        '3: body a number',
+        { message: { recipient: randomKey(), messageBox: 'inbox', body: 42 } },
+        400,
+        'ERR_INVALID_MESSAGE_BODY',
+      ],
       ['4: no recipient', { message: { messageBox: 'inbox', body: 'x' } }, 400, 'ERR_RECIPIENT_REQUIRED'],
-      ['4: empty recipients', { message: { recipients: [], messageBox: 'inbox', body: 'x' } }, 400, 'ERR_RECIPIENT_REQUIRED'],
+      [
+        '4: empty recipients',
+        { message: { recipients: [], messageBox: 'inbox', body: 'x' } },
+        400,
+        'ERR_RECIPIENT_REQUIRED',
+      ],
       [
         '5: more recipients than the limit (101)',
         { message: { recipients: Array.from({ length: 101 }, () => 'k'), messageBox: 'inbox', body: 'x' } },
@@ -32,26 +72,55 @@ describe('POST /sendMessage', () => {
       ],
       [
         '6: one id for two recipients',
-        { message: { recipients: [randomKey(), randomKey()], messageId: 'm', messageBox: 'inbox', body: 'x' } },
+        {
+          message: { recipients: [randomKey(), randomKey()], messageId: 'm', messageBox: 'inbox', body: 'x' },
+        },
         400,
         'ERR_MESSAGEID_COUNT_MISMATCH',
       ],
       [
         '6: three ids for two recipients',
-        { message: { recipients: [randomKey(), randomKey()], messageId: ['a', 'b', 'c'], messageBox: 'inbox', body: 'x' } },
+        {
+          message: {
+            recipients: [randomKey(), randomKey()],
+            messageId: ['a', 'b', 'c'],
+            messageBox: 'inbox',
+            body: 'x',
+          },
+        },
         400,
         'ERR_MESSAGEID_COUNT_MISMATCH',
       ],
-      ['7: blank id', { message: { recipient: randomKey(), messageId: ' ', messageBox: 'inbox', body: 'x' } }, 400, 'ERR_INVALID_MESSAGEID'],
-      ['7: numeric id', { message: { recipient: randomKey(), messageId: 3301, messageBox: 'inbox', body: 'x' } }, 400, 'ERR_INVALID_MESSAGEID'],
+      [
+        '7: blank id',
+        { message: { recipient: randomKey(), messageId: ' ', messageBox: 'inbox', body: 'x' } },
+        400,
+        'ERR_INVALID_MESSAGEID',
+      ],
+      [
+        '7: numeric id',
+        { message: { recipient: randomKey(), messageId: 3301, messageBox: 'inbox', body: 'x' } },
+        400,
+        'ERR_INVALID_MESSAGEID',
+      ],
       [
         '8: invalid recipient key (before the duplicate check)',
         { message: { recipients: ['nope', 'nope'], messageBox: 'inbox', body: 'x' } },
         400,
         'ERR_INVALID_RECIPIENT_KEY',
       ],
-      ['8: recipient not a string', { message: { recipient: 12, messageBox: 'inbox', body: 'x' } }, 400, 'ERR_INVALID_RECIPIENT_KEY'],
-      ['8: point not on the curve', { message: { recipient: OFF_CURVE_KEY, messageBox: 'inbox', body: 'x' } }, 400, 'ERR_INVALID_RECIPIENT_KEY'],
+      [
+        '8: recipient not a string',
+        { message: { recipient: 12, messageBox: 'inbox', body: 'x' } },
+        400,
+        'ERR_INVALID_RECIPIENT_KEY',
+      ],
+      [
+        '8: point not on the curve',
+        { message: { recipient: OFF_CURVE_KEY, messageBox: 'inbox', body: 'x' } },
+        400,
+        'ERR_INVALID_RECIPIENT_KEY',
+      ],
       [
         '10: body over 1 MiB (UTF-8 bytes)',
         { message: { recipient: randomKey(), messageBox: 'inbox', body: 'é'.repeat(MiB / 2) + 'x' } },
@@ -66,20 +135,30 @@ describe('POST /sendMessage', () => {
     }
 
     it('2 before 3 before 4: an empty message object is an invalid messageBox', async () => {
-      await expectResponse(await newClient().post('/sendMessage', { message: {} }), 400, 'ERR_INVALID_MESSAGEBOX')
+      await expectResponse(
+        await newClient().post('/sendMessage', { message: {} }),
+        400,
+        'ERR_INVALID_MESSAGEBOX',
+      )
     })
 
     it('9: the same recipient twice after canonicalisation (compressed and uncompressed) → 400 ERR_DUPLICATE_RECIPIENT', async () => {
       const key = PrivateKey.fromRandom().toPublicKey()
       const res = await newClient().post('/sendMessage', {
-        message: { recipients: [key.toString(), key.encode(false, 'hex') as string], messageBox: 'inbox', body: 'x' },
+        message: {
+          recipients: [key.toString(), key.encode(false, 'hex') as string],
+          messageBox: 'inbox',
+          body: 'x',
+        },
       })
       await expectResponse(res, 400, 'ERR_DUPLICATE_RECIPIENT')
     })
 
     it('8: the invalid key is named in the description', async () => {
       const body = await expectResponse(
-        await newClient().post('/sendMessage', { message: { recipient: 'abc123', messageBox: 'inbox', body: 'x' } }),
+        await newClient().post('/sendMessage', {
+          message: { recipient: 'abc123', messageBox: 'inbox', body: 'x' },
+        }),
         400,
         'ERR_INVALID_RECIPIENT_KEY',
       )
@@ -88,7 +167,12 @@ describe('POST /sendMessage', () => {
 
     it('11: an id waiting from another sender → 400 ERR_DUPLICATE_MESSAGE, original untouched', async () => {
       const [alice, carol, bob] = [newClient(), newClient(), newClient()]
-      await sendOk(alice, { recipient: bob.identityKey, messageBox: 'inbox', messageId: 'taken', body: 'from alice' })
+      await sendOk(alice, {
+        recipient: bob.identityKey,
+        messageBox: 'inbox',
+        messageId: 'taken',
+        body: 'from alice',
+      })
       const res = await carol.post('/sendMessage', {
         message: { recipient: bob.identityKey, messageBox: 'inbox', messageId: 'taken', body: 'from carol' },
       })
@@ -100,7 +184,12 @@ describe('POST /sendMessage', () => {
 
     it('11: the same id from the same sender into another box → 400 ERR_DUPLICATE_MESSAGE', async () => {
       const [alice, bob] = [newClient(), newClient()]
-      await sendOk(alice, { recipient: bob.identityKey, messageBox: 'inbox', messageId: 'boxed', body: 'first' })
+      await sendOk(alice, {
+        recipient: bob.identityKey,
+        messageBox: 'inbox',
+        messageId: 'boxed',
+        body: 'first',
+      })
       const res = await alice.post('/sendMessage', {
         message: { recipient: bob.identityKey, messageBox: 'other', messageId: 'boxed', body: 'second' },
       })
@@ -111,7 +200,9 @@ describe('POST /sendMessage', () => {
     it('12: recipient at the quota (10 000 waiting) → 429 ERR_INBOX_QUOTA_EXCEEDED with resource and limit', async () => {
       const recipient = randomKey()
       await fillBox(recipient, 'elsewhere', 10_000)
-      const res = await newClient().post('/sendMessage', { message: { recipient, messageBox: 'inbox', body: 'one more' } })
+      const res = await newClient().post('/sendMessage', {
+        message: { recipient, messageBox: 'inbox', body: 'one more' },
+      })
       const body = await expectResponse(res, 429, 'ERR_INBOX_QUOTA_EXCEEDED')
       expect(body).toMatchObject({ resource: 'inbox', limit: 10_000 })
       expect(await storedFor(recipient)).toHaveLength(10_000)
@@ -130,7 +221,9 @@ describe('POST /sendMessage', () => {
       await fillBox(recipient, 'elsewhere', 9_999)
       const repeat = await sendOk(alice, { recipient, messageBox: 'inbox', messageId: 'r1', body: 'x again' })
       expect(repeat.results).toEqual([{ recipient, messageId: 'r1', duplicate: true }])
-      const foreign = await carol.post('/sendMessage', { message: { recipient, messageBox: 'inbox', messageId: 'r1', body: 'y' } })
+      const foreign = await carol.post('/sendMessage', {
+        message: { recipient, messageBox: 'inbox', messageId: 'r1', body: 'y' },
+      })
       await expectResponse(foreign, 400, 'ERR_DUPLICATE_MESSAGE')
     })
   })
@@ -140,7 +233,9 @@ describe('POST /sendMessage', () => {
       const res = await SELF.fetch(`${RELAY_ORIGIN}/sendMessage`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ message: { recipient: randomKey(), messageBox: 'inbox', body: 'x'.repeat(2 * MiB) } }),
+        body: JSON.stringify({
+          message: { recipient: randomKey(), messageBox: 'inbox', body: 'x'.repeat(2 * MiB) },
+        }),
       })
       expect(res.status, await res.clone().text()).toBe(413)
       expect(await res.json()).toMatchObject({ status: 'error', code: 'ERR_REQUEST_TOO_LARGE' })
@@ -159,19 +254,24 @@ describe('POST /sendMessage', () => {
       const sent = await sendOk(newClient(), { recipients, messageBox: 'inbox', body: 'to many' })
       expect(sent.results).toHaveLength(100)
       expect(sent.message).toBe('Your message has been sent to 100 recipient(s).')
-      for (const recipient of [recipients[0]!, recipients[99]!]) expect(await storedFor(recipient)).toHaveLength(1)
+      for (const recipient of [recipients[0]!, recipients[99]!])
+        expect(await storedFor(recipient)).toHaveLength(1)
     })
 
     it('messageBox of 128 UTF-8 bytes after trimming is accepted; 129 is 400 ERR_INVALID_MESSAGEBOX', async () => {
       const [alice, bob] = [newClient(), newClient()]
       await sendOk(alice, { recipient: bob.identityKey, messageBox: `  ${'b'.repeat(128)}  `, body: 'x' })
       expect((await listOk(bob, { messageBox: 'b'.repeat(128) })).messages).toHaveLength(1)
-      const res = await alice.post('/sendMessage', { message: { recipient: bob.identityKey, messageBox: 'é'.repeat(64) + 'b', body: 'x' } })
+      const res = await alice.post('/sendMessage', {
+        message: { recipient: bob.identityKey, messageBox: 'é'.repeat(64) + 'b', body: 'x' },
+      })
       await expectResponse(res, 400, 'ERR_INVALID_MESSAGEBOX')
     })
 
     it('messageBox with a control character → 400 ERR_INVALID_MESSAGEBOX', async () => {
-      const res = await newClient().post('/sendMessage', { message: { recipient: randomKey(), messageBox: 'in\u0000box', body: 'x' } })
+      const res = await newClient().post('/sendMessage', {
+        message: { recipient: randomKey(), messageBox: 'in\u0000box', body: 'x' },
+      })
       await expectResponse(res, 400, 'ERR_INVALID_MESSAGEBOX')
     })
 
@@ -180,7 +280,9 @@ describe('POST /sendMessage', () => {
       const recipient = randomKey()
       await sendOk(alice, { recipient, messageBox: 'inbox', messageId: 'i'.repeat(256), body: 'x' })
       for (const messageId of ['i'.repeat(257), 'line\nbreak']) {
-        const res = await alice.post('/sendMessage', { message: { recipient, messageBox: 'inbox', messageId, body: 'x' } })
+        const res = await alice.post('/sendMessage', {
+          message: { recipient, messageBox: 'inbox', messageId, body: 'x' },
+        })
         await expectResponse(res, 400, 'ERR_INVALID_MESSAGEID')
       }
     })
@@ -189,16 +291,27 @@ describe('POST /sendMessage', () => {
   describe('decisions', () => {
     it('messageId is optional: a string id is generated per recipient and returned', async () => {
       const [alice, bob, carol] = [newClient(), newClient(), newClient()]
-      const sent = await sendOk(alice, { recipients: [bob.identityKey, carol.identityKey], messageBox: 'inbox', body: 'hi' })
+      const sent = await sendOk(alice, {
+        recipients: [bob.identityKey, carol.identityKey],
+        messageBox: 'inbox',
+        body: 'hi',
+      })
       expect(sent.results.map((r: any) => r.recipient)).toEqual([bob.identityKey, carol.identityKey])
       for (const r of sent.results) expect(typeof r.messageId).toBe('string')
       expect(sent.messageId, 'top-level messageId only for a single recipient').toBeUndefined()
-      expect((await listOk(bob, { messageBox: 'inbox' })).messages[0].messageId).toBe(sent.results[0].messageId)
+      expect((await listOk(bob, { messageBox: 'inbox' })).messages[0].messageId).toBe(
+        sent.results[0].messageId,
+      )
     })
 
     it('a single-recipient send answers the contract shape with its given id', async () => {
       const [alice, bob] = [newClient(), newClient()]
-      const sent = await sendOk(alice, { recipient: bob.identityKey, messageBox: 'inbox', messageId: ['only'], body: 'hi' })
+      const sent = await sendOk(alice, {
+        recipient: bob.identityKey,
+        messageBox: 'inbox',
+        messageId: ['only'],
+        body: 'hi',
+      })
       expect(sent).toEqual({
         status: 'success',
         message: 'Your message has been sent to 1 recipient(s).',
@@ -213,17 +326,33 @@ describe('POST /sendMessage', () => {
       const first = await sendOk(alice, { ...message, body: 'ciphertext A' })
       expect(first.results[0].duplicate).toBeUndefined()
       const again = await sendOk(alice, { ...message, body: 'ciphertext B' })
-      expect(again.results).toEqual([{ recipient: bob.identityKey, messageId: 'hmac-of-plaintext', duplicate: true }])
+      expect(again.results).toEqual([
+        { recipient: bob.identityKey, messageId: 'hmac-of-plaintext', duplicate: true },
+      ])
       const listed = await listOk(bob, { messageBox: 'inbox' })
       expect(listed.messages.map((m: any) => m.body)).toEqual(['ciphertext A'])
     })
 
     it('the same id to two different recipients is delivered to both (one send, and two senders)', async () => {
       const [alice, carol, bob, dave] = [newClient(), newClient(), newClient(), newClient()]
-      await sendOk(alice, { recipients: [bob.identityKey, dave.identityKey], messageBox: 'inbox', messageId: ['same', 'same'], body: 'a' })
-      await sendOk(carol, { recipient: newClient().identityKey, messageBox: 'inbox', messageId: 'same', body: 'c' })
-      expect((await listOk(bob, { messageBox: 'inbox' })).messages.map((m: any) => m.messageId)).toEqual(['same'])
-      expect((await listOk(dave, { messageBox: 'inbox' })).messages.map((m: any) => m.messageId)).toEqual(['same'])
+      await sendOk(alice, {
+        recipients: [bob.identityKey, dave.identityKey],
+        messageBox: 'inbox',
+        messageId: ['same', 'same'],
+        body: 'a',
+      })
+      await sendOk(carol, {
+        recipient: newClient().identityKey,
+        messageBox: 'inbox',
+        messageId: 'same',
+        body: 'c',
+      })
+      expect((await listOk(bob, { messageBox: 'inbox' })).messages.map((m: any) => m.messageId)).toEqual([
+        'same',
+      ])
+      expect((await listOk(dave, { messageBox: 'inbox' })).messages.map((m: any) => m.messageId)).toEqual([
+        'same',
+      ])
     })
 
     it('all-or-nothing: one bad key among recipients stores nothing for the others', async () => {
@@ -250,7 +379,9 @@ describe('POST /sendMessage', () => {
     it('all-or-nothing: a full inbox for one recipient stores nothing for the others', async () => {
       const [free, full] = [randomKey(), randomKey()]
       await fillBox(full, 'inbox', 10_000)
-      const res = await newClient().post('/sendMessage', { message: { recipients: [free, full], messageBox: 'inbox', body: 'x' } })
+      const res = await newClient().post('/sendMessage', {
+        message: { recipients: [free, full], messageBox: 'inbox', body: 'x' },
+      })
       const body = await expectResponse(res, 429, 'ERR_INBOX_QUOTA_EXCEEDED')
       expect(body.recipient).toBe(full)
       expect(await storedFor(free)).toEqual([])
@@ -269,7 +400,11 @@ describe('POST /sendMessage', () => {
     it('with a payment the stored body is the reference wrapper {message, payment}', async () => {
       const [alice, bob] = [newClient(), newClient()]
       const payment = { tx: [1, 2, 3], outputs: [] }
-      await sendOk(alice, { recipient: bob.identityKey, messageBox: 'inbox', body: { amount: 5 } }, { payment })
+      await sendOk(
+        alice,
+        { recipient: bob.identityKey, messageBox: 'inbox', body: { amount: 5 } },
+        { payment },
+      )
       const listed = await listOk(bob, { messageBox: 'inbox' })
       expect(JSON.parse(listed.messages[0].body)).toEqual({ message: { amount: 5 }, payment })
     })
@@ -278,7 +413,11 @@ describe('POST /sendMessage', () => {
       const [alice, bob] = [newClient(), newClient()]
       const uncompressed = bob.privateKey.toPublicKey().encode(false, 'hex') as string
       await sendOk(alice, { recipient: uncompressed, messageBox: 'inbox', body: 'long form' })
-      await sendOk(alice, { recipient: bob.identityKey.toUpperCase(), messageBox: 'inbox', body: 'upper case' })
+      await sendOk(alice, {
+        recipient: bob.identityKey.toUpperCase(),
+        messageBox: 'inbox',
+        body: 'upper case',
+      })
       const listed = await listOk(bob, { messageBox: 'inbox' })
       expect(listed.messages.map((m: any) => m.body)).toEqual(['long form', 'upper case'])
       expect((await storedFor(bob.identityKey)).every((row) => row.sender === alice.identityKey)).toBe(true)
@@ -286,7 +425,13 @@ describe('POST /sendMessage', () => {
 
     it('extra keys inside message (skipEncryption, checkPermissions) are ignored', async () => {
       const [alice, bob] = [newClient(), newClient()]
-      await sendOk(alice, { recipient: bob.identityKey, messageBox: 'inbox', body: 'x', skipEncryption: true, checkPermissions: false })
+      await sendOk(alice, {
+        recipient: bob.identityKey,
+        messageBox: 'inbox',
+        body: 'x',
+        skipEncryption: true,
+        checkPermissions: false,
+      })
       expect((await listOk(bob, { messageBox: 'inbox' })).messages).toHaveLength(1)
     })
 

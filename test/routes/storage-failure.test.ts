@@ -29,7 +29,8 @@ const mailboxFailingAcknowledge = {
     return {
       openSession: (...args: Parameters<typeof stub.openSession>) => stub.openSession(...args),
       claimRequest: (...args: Parameters<typeof stub.claimRequest>) => stub.claimRequest(...args),
-      acknowledge: () => Promise.reject(new Error('Durable Object reset because its code was updated (injected)')),
+      acknowledge: () =>
+        Promise.reject(new Error('Durable Object reset because its code was updated (injected)')),
     }
   },
 } as unknown as Env['MAILBOX']
@@ -43,7 +44,9 @@ describe('storage failure is loud and safe', () => {
   it('D1 down: /sendMessage answers a signed 503 ERR_STORAGE_UNAVAILABLE and stores nothing', async () => {
     const target = appWith({ DB: downD1 })
     const recipients = [randomKey(), randomKey()]
-    const res = await newClient({ fetch: target }).post('/sendMessage', { message: { recipients, messageBox: 'inbox', body: 'x' } })
+    const res = await newClient({ fetch: target }).post('/sendMessage', {
+      message: { recipients, messageBox: 'inbox', body: 'x' },
+    })
     expectSigned(target)
     await expectResponse(res, 503, 'ERR_STORAGE_UNAVAILABLE')
     for (const recipient of recipients) expect(await storedFor(recipient)).toEqual([])
@@ -71,7 +74,9 @@ describe('storage failure is loud and safe', () => {
     const [alice, bob] = [newClient(), newClient()]
     await sendOk(alice, { recipient: bob.identityKey, messageBox: 'inbox', messageId: 'kept', body: 'x' })
     const target = appWith({ MAILBOX: mailboxFailingAcknowledge })
-    const res = await newClient({ privateKey: bob.privateKey, fetch: target }).post('/acknowledgeMessage', { messageIds: ['kept'] })
+    const res = await newClient({ privateKey: bob.privateKey, fetch: target }).post('/acknowledgeMessage', {
+      messageIds: ['kept'],
+    })
     expectSigned(target)
     await expectResponse(res, 503, 'ERR_STORAGE_UNAVAILABLE')
     expect(await storedFor(bob.identityKey)).toHaveLength(1)
