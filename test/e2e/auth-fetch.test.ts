@@ -63,6 +63,21 @@ describe('plain AuthFetch against wrangler dev', () => {
     expect(acked.body).toMatchObject({ status: 'success' })
   })
 
+  it('answers a browser CORS preflight over real HTTP before authentication', async () => {
+    const res = await fetch(`${host}/sendMessage`, {
+      method: 'OPTIONS',
+      headers: {
+        origin: 'https://app.example',
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'content-type,x-bsv-auth-version,x-bsv-auth-identity-key',
+      },
+    })
+    expect(res.status).toBe(204)
+    expect(res.headers.get('access-control-allow-origin')).toBe('*')
+    expect(res.headers.get('access-control-allow-methods')).toContain('POST')
+    expect(res.headers.get('access-control-allow-headers')).toContain('x-bsv-auth-identity-key')
+  })
+
   it('an unauthenticated POST /sendMessage is refused with 401', async () => {
     const res = await fetch(`${host}/sendMessage`, {
       method: 'POST',

@@ -133,6 +133,13 @@ describe('@bsv/message-box-client against wrangler dev', () => {
     expect(await withTimeout(bob.client.listMessages({ messageBox: dashed, host }), 'list')).toEqual([])
   })
 
+  it('accepts any printable box name: spaces, slashes, dots, non-ASCII', async () => {
+    const messageBox = `${boxName('Boîte aux lettres')}/reçue.v1 ✉`
+    await withTimeout(alice.client.sendMessage({ recipient: bob.identityKey, messageBox, body: 'unicode box' }, host), 'send')
+    const listed = await withTimeout(bob.client.listMessages({ messageBox, host }), 'list')
+    expect(listed.map((m) => m.body)).toEqual(['unicode box'])
+  })
+
   it('a retried send (same body, same HMAC id, fresh ciphertext) is stored once', async () => {
     const messageBox = boxName('retry')
     const first = await withTimeout(alice.client.sendMessage({ recipient: bob.identityKey, messageBox, body: 'once' }, host), 'send')
@@ -140,6 +147,29 @@ describe('@bsv/message-box-client against wrangler dev', () => {
     expect(again.messageId).toBe(first.messageId)
     const listed = await withTimeout(bob.client.listMessages({ messageBox, host }), 'list')
     expect(listed.map((m) => m.body)).toEqual(['once'])
+  })
+
+  it('a send with a payment (the client\'s shape after a quote) is listed back unwrapped and decrypted', async () => {
+    // What sendMessage({ checkPermissions: true }) posts once /permissions/quote asks for a fee: the
+    // encrypted body plus `payment`. The relay stores {message, payment}; the client unwraps it.
+    const messageBox = boxName('paid')
+    const { ciphertext } = await alice.wallet.encrypt({
+      protocolID: [1, 'messagebox'],
+      keyID: '1',
+      counterparty: bob.identityKey,
+      plaintext: Array.from(new TextEncoder().encode('paid hello')),
+    })
+    const body = JSON.stringify({ encryptedMessage: Buffer.from(ciphertext).toString('base64') })
+    const payment = { tx: [1, 2, 3], outputs: [], description: 'MessageBox delivery payment' }
+    const res = await authPost(alice.client.authFetch, `${host}/sendMessage`, {
+      message: { recipient: bob.identityKey, messageBox, messageId: `paid-${messageBox}`, body, checkPermissions: true },
+      payment,
+    })
+    expect(res.status, JSON.stringify(res.body)).toBe(200)
+    const raw = await authPost(bob.client.authFetch, `${host}/listMessages`, { messageBox })
+    expect(JSON.parse(raw.body.messages[0].body)).toEqual({ message: body, payment })
+    const listed = await withTimeout(bob.client.listMessages({ messageBox, host, acceptPayments: false }), 'list')
+    expect(listed.map((m) => [m.messageId, m.body])).toEqual([[`paid-${messageBox}`, 'paid hello']])
   })
 
   it('listMessagesLite lists and decrypts from the given host', async () => {
