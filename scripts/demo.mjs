@@ -15,7 +15,10 @@ async function step(title, run) {
   process.stdout.write(`${n}. ${title}\n`)
   let timer
   const timeout = new Promise((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${STEP_TIMEOUT_MS / 1000} s`)), STEP_TIMEOUT_MS)
+    timer = setTimeout(
+      () => reject(new Error(`no answer within ${STEP_TIMEOUT_MS / 1000} s`)),
+      STEP_TIMEOUT_MS,
+    )
   })
   try {
     return await Promise.race([run(), timeout])
@@ -33,7 +36,10 @@ function newPerson() {
   const wallet = new CompletedProtoWallet(key)
   // networkPreset 'local': the client's optional overlay lookups go to localhost:8080 and fail fast;
   // every call below names the relay explicitly anyway.
-  return { identityKey: key.toPublicKey().toString(), client: new MessageBoxClient({ host, walletClient: wallet, networkPreset: 'local' }) }
+  return {
+    identityKey: key.toPublicKey().toString(),
+    client: new MessageBoxClient({ host, walletClient: wallet, networkPreset: 'local' }),
+  }
 }
 
 console.log(`BRC-33 relay demo against ${host}\n`)
@@ -43,7 +49,9 @@ const health = await step(`Check the relay is up (GET ${host}/health)`, async ()
   try {
     res = await fetch(`${host}/health`, { signal: AbortSignal.timeout(5_000) })
   } catch (error) {
-    throw new Error(`cannot reach ${host} (${error.cause?.code ?? error.message}). Start one with \`npm run dev\`, or pass its URL: npm run demo -- https://relay.example`)
+    throw new Error(
+      `cannot reach ${host} (${error.cause?.code ?? error.message}). Start one with \`npm run dev\`, or pass its URL: npm run demo -- https://relay.example`,
+    )
   }
   if (!res.ok) throw new Error(`GET /health answered ${res.status}: ${await res.text()}`)
   return res.json()
@@ -60,8 +68,9 @@ console.log(`   Alice: ${alice.identityKey}`)
 console.log(`   Bob:   ${bob.identityKey}\n`)
 
 const text = `Hello Bob! (sent ${new Date().toISOString()})`
-const sent = await step(`Alice sends Bob "${text}" into "${messageBox}" (POST /sendMessage, encrypted for Bob)`, () =>
-  alice.client.sendMessage({ recipient: bob.identityKey, messageBox, body: text }, host),
+const sent = await step(
+  `Alice sends Bob "${text}" into "${messageBox}" (POST /sendMessage, encrypted for Bob)`,
+  () => alice.client.sendMessage({ recipient: bob.identityKey, messageBox, body: text }, host),
 )
 console.log(`   status: ${sent.status}, messageId: ${sent.messageId}\n`)
 
@@ -69,7 +78,9 @@ const messages = await step(`Bob lists "${messageBox}" (POST /listMessages; the 
   bob.client.listMessages({ messageBox, host }),
 )
 for (const m of messages) {
-  console.log(`   - ${m.messageId.slice(0, 16)}… from ${m.sender === alice.identityKey ? 'Alice' : m.sender}: ${JSON.stringify(m.body)}`)
+  console.log(
+    `   - ${m.messageId.slice(0, 16)}… from ${m.sender === alice.identityKey ? 'Alice' : m.sender}: ${JSON.stringify(m.body)}`,
+  )
 }
 const received = messages.find((m) => m.messageId === sent.messageId)
 if (!received || received.body !== text) {
@@ -83,7 +94,9 @@ const acknowledged = await step('Bob acknowledges it (POST /acknowledgeMessage; 
 )
 console.log(`   ${acknowledged}\n`)
 
-const after = await step(`Bob lists "${messageBox}" again`, () => bob.client.listMessages({ messageBox, host }))
+const after = await step(`Bob lists "${messageBox}" again`, () =>
+  bob.client.listMessages({ messageBox, host }),
+)
 console.log(`   ${after.length} message(s) waiting\n`)
 if (after.some((m) => m.messageId === sent.messageId)) {
   console.error('   ✗ The acknowledged message is still listed.')

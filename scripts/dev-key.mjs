@@ -32,7 +32,9 @@ export function ensureDevKey(path = '.dev.vars') {
     if (/^[0-9a-fA-F]{64}$/.test(value) && BigInt('0x' + value) > 0n && BigInt('0x' + value) < CURVE_ORDER) {
       return { privateKey: value, created: false }
     }
-    throw new Error(`${path} sets SERVER_PRIVATE_KEY, but not to 64 hex characters of a valid key: fix or delete that line.`)
+    throw new Error(
+      `${path} sets SERVER_PRIVATE_KEY, but not to 64 hex characters of a valid key: fix or delete that line.`,
+    )
   }
   const privateKey = newPrivateKeyHex()
   const entry = `SERVER_PRIVATE_KEY="${privateKey}"\n`
@@ -48,10 +50,14 @@ export function identityKeyOf(privateKey) {
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   if (process.argv.includes('--new')) {
     const privateKey = newPrivateKeyHex()
-    console.error(`identity key: ${identityKeyOf(privateKey)}  (the private key below is the relay's identity: keep it safe)`)
+    console.error(
+      `identity key: ${identityKeyOf(privateKey)}  (the private key below is the relay's identity: keep it safe)`,
+    )
     console.log(privateKey)
   } else {
     const { privateKey, created } = ensureDevKey()
-    console.log(`${created ? 'created' : 'using'} .dev.vars SERVER_PRIVATE_KEY, identity ${identityKeyOf(privateKey)}`)
+    console.log(
+      `${created ? 'created' : 'using'} .dev.vars SERVER_PRIVATE_KEY, identity ${identityKeyOf(privateKey)}`,
+    )
   }
 }

@@ -16,7 +16,11 @@ const ip = takeOption(args, '--ip') ?? process.env.HOST ?? '127.0.0.1'
 const url = `http://${ip === '0.0.0.0' ? '127.0.0.1' : ip}:${port}`
 
 // The wrangler of this project (no npx layer), so signals reach it directly.
-const wrangler = join(dirname(createRequire(import.meta.url).resolve('wrangler/package.json')), 'bin', 'wrangler.js')
+const wrangler = join(
+  dirname(createRequire(import.meta.url).resolve('wrangler/package.json')),
+  'bin',
+  'wrangler.js',
+)
 // Quiet and offline-safe wrangler (platform.md gotcha 6).
 const env = { ...process.env, WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false' }
 
@@ -94,7 +98,8 @@ function stop(signal) {
     // already gone
   }
 }
-for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => stop(signal === 'SIGHUP' ? 'SIGTERM' : signal))
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'])
+  process.on(signal, () => stop(signal === 'SIGHUP' ? 'SIGTERM' : signal))
 process.on('exit', () => stop('SIGTERM'))
 dev.on('exit', (code, signal) => process.exit(code ?? (signal ? 0 : 1)))
 

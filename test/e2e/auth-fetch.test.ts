@@ -58,7 +58,9 @@ describe('plain AuthFetch against wrangler dev', () => {
     expect(sent.status, JSON.stringify(sent.body)).toBe(200)
     expect(sent.body.status).toBe('success')
     const listed = await bob.post('/listMessages', { messageBox: 'payment_inbox' })
-    expect(listed.body.messages).toMatchObject([{ messageId: sent.body.messageId, body: 'hello', sender: alice.identityKey }])
+    expect(listed.body.messages).toMatchObject([
+      { messageId: sent.body.messageId, body: 'hello', sender: alice.identityKey },
+    ])
     const acked = await bob.post('/acknowledgeMessage', { messageIds: [listed.body.messages[0].messageId] })
     expect(acked.body).toMatchObject({ status: 'success' })
   })

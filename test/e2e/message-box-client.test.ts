@@ -29,19 +29,26 @@ describe('@bsv/message-box-client against wrangler dev', () => {
 
     const listed = await withTimeout(bob.client.listMessages({ messageBox, host }), 'bob.listMessages')
     expect(listed).toHaveLength(1)
-    expect(listed[0]).toMatchObject({ messageId: sent.messageId, sender: alice.identityKey, body: 'hello bob' })
+    expect(listed[0]).toMatchObject({
+      messageId: sent.messageId,
+      sender: alice.identityKey,
+      body: 'hello bob',
+    })
     expect(listed[0]!.created_at).toEqual(expect.any(String))
 
-    expect(await withTimeout(bob.client.acknowledgeMessage({ messageIds: [sent.messageId], host }), 'ack')).toBe(
-      'success',
-    )
+    expect(
+      await withTimeout(bob.client.acknowledgeMessage({ messageIds: [sent.messageId], host }), 'ack'),
+    ).toBe('success')
     expect(await withTimeout(bob.client.listMessages({ messageBox, host }), 'bob.listMessages')).toEqual([])
   })
 
   it('stores only ciphertext: the relay never sees the plaintext', async () => {
     const messageBox = boxName('secret')
     const sent = await withTimeout(
-      alice.client.sendMessage({ recipient: bob.identityKey, messageBox, body: 'the plaintext secret' }, host),
+      alice.client.sendMessage(
+        { recipient: bob.identityKey, messageBox, body: 'the plaintext secret' },
+        host,
+      ),
       'alice.sendMessage',
     )
     // Bob's own AuthFetch, without the client's decryption: what the relay stored and serves.
@@ -57,7 +64,10 @@ describe('@bsv/message-box-client against wrangler dev', () => {
   it('round-trips an object body as an object', async () => {
     const messageBox = boxName('objects')
     const body = { type: 'ping', n: 42, nested: { ok: true, text: 'ünïcödé ✓' } }
-    await withTimeout(alice.client.sendMessage({ recipient: bob.identityKey, messageBox, body }, host), 'send')
+    await withTimeout(
+      alice.client.sendMessage({ recipient: bob.identityKey, messageBox, body }, host),
+      'send',
+    )
     const [message] = await withTimeout(bob.client.listMessages({ messageBox, host }), 'list')
     expect(message?.body).toEqual(body)
   })
@@ -65,7 +75,10 @@ describe('@bsv/message-box-client against wrangler dev', () => {
   it('sends unencrypted with skipEncryption and lists the body as sent', async () => {
     const messageBox = boxName('plain')
     await withTimeout(
-      alice.client.sendMessage({ recipient: bob.identityKey, messageBox, body: 'in the clear', skipEncryption: true }, host),
+      alice.client.sendMessage(
+        { recipient: bob.identityKey, messageBox, body: 'in the clear', skipEncryption: true },
+        host,
+      ),
       'send',
     )
     const raw = await authPost(bob.client.authFetch, `${host}/listMessages`, { messageBox })
@@ -77,7 +90,10 @@ describe('@bsv/message-box-client against wrangler dev', () => {
   it('three identities exchange messages; each lists only their own, in arrival order', async () => {
     const messageBox = boxName('chat')
     const send = (from: Identity, to: Identity, body: string) =>
-      withTimeout(from.client.sendMessage({ recipient: to.identityKey, messageBox, body }, host), `${from.name}→${to.name}`)
+      withTimeout(
+        from.client.sendMessage({ recipient: to.identityKey, messageBox, body }, host),
+        `${from.name}→${to.name}`,
+      )
     await send(alice, bob, 'a→b 1')
     await send(carol, bob, 'c→b 1')
     await send(bob, alice, 'b→a 1')
@@ -108,12 +124,19 @@ describe('@bsv/message-box-client against wrangler dev', () => {
     const messageBox = boxName('acks')
     const ids: string[] = []
     for (const body of ['one', 'two', 'three']) {
-      ids.push((await withTimeout(alice.client.sendMessage({ recipient: bob.identityKey, messageBox, body }, host), 'send')).messageId)
+      ids.push(
+        (
+          await withTimeout(
+            alice.client.sendMessage({ recipient: bob.identityKey, messageBox, body }, host),
+            'send',
+          )
+        ).messageId,
+      )
     }
     // Carol acknowledging Bob's ids: nothing of hers is waiting, so the relay refuses and keeps them.
-    await expect(withTimeout(carol.client.acknowledgeMessage({ messageIds: ids, host }), 'carol.ack')).rejects.toThrow(
-      /Failed to acknowledge messages on all hosts/,
-    )
+    await expect(
+      withTimeout(carol.client.acknowledgeMessage({ messageIds: ids, host }), 'carol.ack'),
+    ).rejects.toThrow(/Failed to acknowledge messages on all hosts/)
     await withTimeout(bob.client.acknowledgeMessage({ messageIds: [ids[1]!], host }), 'bob.ack')
     const left = await withTimeout(bob.client.listMessages({ messageBox, host }), 'list')
     expect(left.map((m) => m.body)).toEqual(['one', 'three'])
@@ -123,8 +146,14 @@ describe('@bsv/message-box-client against wrangler dev', () => {
     const suffix = Math.random().toString(36).slice(2, 8)
     const dashed = `payment-requests-${suffix}`
     const other = `payment_requests_${suffix}`
-    await withTimeout(alice.client.sendMessage({ recipient: bob.identityKey, messageBox: dashed, body: 'dash' }, host), 'send')
-    await withTimeout(alice.client.sendMessage({ recipient: bob.identityKey, messageBox: other, body: 'underscore' }, host), 'send')
+    await withTimeout(
+      alice.client.sendMessage({ recipient: bob.identityKey, messageBox: dashed, body: 'dash' }, host),
+      'send',
+    )
+    await withTimeout(
+      alice.client.sendMessage({ recipient: bob.identityKey, messageBox: other, body: 'underscore' }, host),
+      'send',
+    )
     const inDashed = await withTimeout(bob.client.listMessages({ messageBox: dashed, host }), 'list')
     expect(inDashed.map((m) => m.body)).toEqual(['dash'])
     const inOther = await withTimeout(bob.client.listMessages({ messageBox: other, host }), 'list')
@@ -135,21 +164,30 @@ describe('@bsv/message-box-client against wrangler dev', () => {
 
   it('accepts any printable box name: spaces, slashes, dots, non-ASCII', async () => {
     const messageBox = `${boxName('Boîte aux lettres')}/reçue.v1 ✉`
-    await withTimeout(alice.client.sendMessage({ recipient: bob.identityKey, messageBox, body: 'unicode box' }, host), 'send')
+    await withTimeout(
+      alice.client.sendMessage({ recipient: bob.identityKey, messageBox, body: 'unicode box' }, host),
+      'send',
+    )
     const listed = await withTimeout(bob.client.listMessages({ messageBox, host }), 'list')
     expect(listed.map((m) => m.body)).toEqual(['unicode box'])
   })
 
   it('a retried send (same body, same HMAC id, fresh ciphertext) is stored once', async () => {
     const messageBox = boxName('retry')
-    const first = await withTimeout(alice.client.sendMessage({ recipient: bob.identityKey, messageBox, body: 'once' }, host), 'send')
-    const again = await withTimeout(alice.client.sendMessage({ recipient: bob.identityKey, messageBox, body: 'once' }, host), 'resend')
+    const first = await withTimeout(
+      alice.client.sendMessage({ recipient: bob.identityKey, messageBox, body: 'once' }, host),
+      'send',
+    )
+    const again = await withTimeout(
+      alice.client.sendMessage({ recipient: bob.identityKey, messageBox, body: 'once' }, host),
+      'resend',
+    )
     expect(again.messageId).toBe(first.messageId)
     const listed = await withTimeout(bob.client.listMessages({ messageBox, host }), 'list')
     expect(listed.map((m) => m.body)).toEqual(['once'])
   })
 
-  it('a send with a payment (the client\'s shape after a quote) is listed back unwrapped and decrypted', async () => {
+  it("a send with a payment (the client's shape after a quote) is listed back unwrapped and decrypted", async () => {
     // What sendMessage({ checkPermissions: true }) posts once /permissions/quote asks for a fee: the
     // encrypted body plus `payment`. The relay stores {message, payment}; the client unwraps it.
     const messageBox = boxName('paid')
@@ -162,34 +200,54 @@ describe('@bsv/message-box-client against wrangler dev', () => {
     const body = JSON.stringify({ encryptedMessage: Buffer.from(ciphertext).toString('base64') })
     const payment = { tx: [1, 2, 3], outputs: [], description: 'MessageBox delivery payment' }
     const res = await authPost(alice.client.authFetch, `${host}/sendMessage`, {
-      message: { recipient: bob.identityKey, messageBox, messageId: `paid-${messageBox}`, body, checkPermissions: true },
+      message: {
+        recipient: bob.identityKey,
+        messageBox,
+        messageId: `paid-${messageBox}`,
+        body,
+        checkPermissions: true,
+      },
       payment,
     })
     expect(res.status, JSON.stringify(res.body)).toBe(200)
     const raw = await authPost(bob.client.authFetch, `${host}/listMessages`, { messageBox })
     expect(JSON.parse(raw.body.messages[0].body)).toEqual({ message: body, payment })
-    const listed = await withTimeout(bob.client.listMessages({ messageBox, host, acceptPayments: false }), 'list')
+    const listed = await withTimeout(
+      bob.client.listMessages({ messageBox, host, acceptPayments: false }),
+      'list',
+    )
     expect(listed.map((m) => [m.messageId, m.body])).toEqual([[`paid-${messageBox}`, 'paid hello']])
   })
 
   it('listMessagesLite lists and decrypts from the given host', async () => {
     const messageBox = boxName('lite')
-    await withTimeout(alice.client.sendMessage({ recipient: bob.identityKey, messageBox, body: { lite: true } }, host), 'send')
+    await withTimeout(
+      alice.client.sendMessage({ recipient: bob.identityKey, messageBox, body: { lite: true } }, host),
+      'send',
+    )
     const listed = await withTimeout(bob.client.listMessagesLite({ messageBox, host }), 'listMessagesLite')
     expect(listed.map((m) => m.body)).toEqual([{ lite: true }])
   })
 
   it('acknowledgeNotification acknowledges through the default host', async () => {
     const messageBox = boxName('notes')
-    await withTimeout(alice.client.sendMessage({ recipient: bob.identityKey, messageBox, body: 'note' }, host), 'send')
+    await withTimeout(
+      alice.client.sendMessage({ recipient: bob.identityKey, messageBox, body: 'note' }, host),
+      'send',
+    )
     const [message] = await withTimeout(bob.client.listMessages({ messageBox, host }), 'list')
-    expect(await withTimeout(bob.client.acknowledgeNotification(message!), 'acknowledgeNotification')).toBe(false)
+    expect(await withTimeout(bob.client.acknowledgeNotification(message!), 'acknowledgeNotification')).toBe(
+      false,
+    )
     expect(await withTimeout(bob.client.listMessages({ messageBox, host }), 'list')).toEqual([])
   })
 
   it('a message to yourself is encrypted for "self" and decrypts', async () => {
     const messageBox = boxName('self')
-    await withTimeout(alice.client.sendMessage({ recipient: alice.identityKey, messageBox, body: 'memo' }, host), 'send')
+    await withTimeout(
+      alice.client.sendMessage({ recipient: alice.identityKey, messageBox, body: 'memo' }, host),
+      'send',
+    )
     const [message] = await withTimeout(alice.client.listMessages({ messageBox, host }), 'list')
     expect(message).toMatchObject({ sender: alice.identityKey, body: 'memo' })
   })
@@ -197,14 +255,25 @@ describe('@bsv/message-box-client against wrangler dev', () => {
   it('with only { host, walletClient } (default mainnet preset, overlay unreachable) it falls back to host', async () => {
     // No host argument on any call: the client asks the overlay (ls_messagebox), which cannot answer
     // here, and uses its configured host. The lookup fails fast (no DNS), well within the timeout.
-    const dave = new MessageBoxClient({ host, walletClient: new CompletedProtoWallet(PrivateKey.fromRandom()) })
-    const erin = new MessageBoxClient({ host, walletClient: new CompletedProtoWallet(PrivateKey.fromRandom()) })
+    const dave = new MessageBoxClient({
+      host,
+      walletClient: new CompletedProtoWallet(PrivateKey.fromRandom()),
+    })
+    const erin = new MessageBoxClient({
+      host,
+      walletClient: new CompletedProtoWallet(PrivateKey.fromRandom()),
+    })
     const messageBox = boxName('defaults')
     const erinKey = await erin.getIdentityKey()
-    const sent = await withTimeout(dave.sendMessage({ recipient: erinKey, messageBox, body: 'via defaults' }), 'send')
+    const sent = await withTimeout(
+      dave.sendMessage({ recipient: erinKey, messageBox, body: 'via defaults' }),
+      'send',
+    )
     const listed = await withTimeout(erin.listMessages({ messageBox }), 'list')
     expect(listed.map((m) => [m.messageId, m.body])).toEqual([[sent.messageId, 'via defaults']])
-    expect(await withTimeout(erin.acknowledgeMessage({ messageIds: [sent.messageId] }), 'ack')).toBe('success')
+    expect(await withTimeout(erin.acknowledgeMessage({ messageIds: [sent.messageId] }), 'ack')).toBe(
+      'success',
+    )
     expect(await withTimeout(erin.listMessages({ messageBox }), 'list')).toEqual([])
   })
 
@@ -212,7 +281,10 @@ describe('@bsv/message-box-client against wrangler dev', () => {
     const body = 'x'.repeat(1024 * 1024 + 1)
     await expect(
       withTimeout(
-        alice.client.sendMessage({ recipient: bob.identityKey, messageBox: boxName('big'), body, skipEncryption: true }, host),
+        alice.client.sendMessage(
+          { recipient: bob.identityKey, messageBox: boxName('big'), body, skipEncryption: true },
+          host,
+        ),
         'send',
       ),
     ).rejects.toThrow(/Failed to send message: Message sending failed: HTTP 413/)
@@ -225,7 +297,7 @@ describe('multi-recipient sends', () => {
     ;[alice, bob, carol] = [newIdentity('alice', host), newIdentity('bob', host), newIdentity('carol', host)]
   })
 
-  it('the client\'s own request shape (recipients[] + messageId[], as sendMesagetoRecepients posts it) reaches each recipient', async () => {
+  it("the client's own request shape (recipients[] + messageId[], as sendMesagetoRecepients posts it) reaches each recipient", async () => {
     // sendMesagetoRecepients itself first needs GET /permissions/quote (see unimplemented-routes.test.ts),
     // so post its exact body through the client's own AuthFetch, ids made the way it makes them.
     const messageBox = boxName('multi')
@@ -251,7 +323,10 @@ describe('multi-recipient sends', () => {
       { recipient: carol.identityKey, messageId: messageIds[1] },
     ])
 
-    for (const [who, id] of [[bob, messageIds[0]!], [carol, messageIds[1]!]] as const) {
+    for (const [who, id] of [
+      [bob, messageIds[0]!],
+      [carol, messageIds[1]!],
+    ] as const) {
       const listed = await withTimeout(who.client.listMessages({ messageBox, host }), `${who.name}.list`)
       expect(listed.map((m) => [m.messageId, m.sender, m.body])).toEqual([[id, alice.identityKey, body]])
       await withTimeout(who.client.acknowledgeMessage({ messageIds: [id], host }), `${who.name}.ack`)
@@ -279,7 +354,10 @@ describe('multi-recipient sends', () => {
   it('the same encrypted message sent to two recipients one by one (the client default) decrypts for each', async () => {
     const messageBox = boxName('fanout')
     for (const to of [bob, carol]) {
-      await withTimeout(alice.client.sendMessage({ recipient: to.identityKey, messageBox, body: 'fan-out' }, host), 'send')
+      await withTimeout(
+        alice.client.sendMessage({ recipient: to.identityKey, messageBox, body: 'fan-out' }, host),
+        'send',
+      )
     }
     for (const who of [bob, carol]) {
       const listed = await withTimeout(who.client.listMessages({ messageBox, host }), `${who.name}.list`)

@@ -30,7 +30,14 @@ describe('messages survive a restart of wrangler dev on the same state', () => {
     const host = relay!.url
     const ids: string[] = []
     for (const body of ['before restart 1', 'before restart 2', 'before restart 3']) {
-      ids.push((await withTimeout(alice.client.sendMessage({ recipient: bob.identityKey, messageBox, body }, host), 'send')).messageId)
+      ids.push(
+        (
+          await withTimeout(
+            alice.client.sendMessage({ recipient: bob.identityKey, messageBox, body }, host),
+            'send',
+          )
+        ).messageId,
+      )
     }
     // Acknowledged before the restart: must stay gone after it.
     await withTimeout(bob.client.acknowledgeMessage({ messageIds: [ids[0]!], host }), 'ack before')
@@ -54,7 +61,10 @@ describe('messages survive a restart of wrangler dev on the same state', () => {
     await withTimeout(bob.client.acknowledgeMessage({ messageIds: [ids[1]!, ids[2]!], host }), 'ack after')
     expect(await withTimeout(bob.client.listMessages({ messageBox, host }), 'list')).toEqual([])
     // Sending still works after the restart, from the pre-restart client.
-    await withTimeout(alice.client.sendMessage({ recipient: bob.identityKey, messageBox, body: 'after restart' }, host), 'send after')
+    await withTimeout(
+      alice.client.sendMessage({ recipient: bob.identityKey, messageBox, body: 'after restart' }, host),
+      'send after',
+    )
     const last = await withTimeout(bob.client.listMessages({ messageBox, host }), 'list')
     expect(last.map((m) => m.body)).toEqual(['after restart'])
   })

@@ -8,7 +8,10 @@ export const CALL_TIMEOUT_MS = 20_000
 export function withTimeout<T>(promise: Promise<T>, what: string, ms = CALL_TIMEOUT_MS): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not settle within ${ms} ms (unverifiable response?)`)), ms)
+    timer = setTimeout(
+      () => reject(new Error(`${what} did not settle within ${ms} ms (unverifiable response?)`)),
+      ms,
+    )
   })
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer))
 }
@@ -56,7 +59,11 @@ export function newPlainClient(host: string, key: PrivateKey = PrivateKey.fromRa
 }
 
 /** One authenticated JSON POST through `authFetch` (e.g. a MessageBoxClient's own), under a timeout. */
-export async function authPost(authFetch: AuthFetch, url: string, body: unknown): Promise<{ status: number; body: any }> {
+export async function authPost(
+  authFetch: AuthFetch,
+  url: string,
+  body: unknown,
+): Promise<{ status: number; body: any }> {
   const res = await withTimeout(
     authFetch.fetch(url, {
       method: 'POST',

@@ -139,7 +139,9 @@ async function waitForHealth(url: string, identityKey: string, child: ChildProce
   let last = 'no answer yet'
   while (Date.now() < deadline) {
     if (child.exitCode !== null || child.signalCode !== null) {
-      throw new Error(`wrangler dev exited (${child.exitCode ?? child.signalCode}) before ${url}/health answered`)
+      throw new Error(
+        `wrangler dev exited (${child.exitCode ?? child.signalCode}) before ${url}/health answered`,
+      )
     }
     try {
       const res = await fetch(`${url}/health`, { signal: AbortSignal.timeout(2_000) })
@@ -195,7 +197,8 @@ function installExitHook() {
     process.once(signal, () => {
       cleanUpNow()
       // Only end the process ourselves when nobody else (vitest) handles the signal.
-      if (process.listenerCount(signal) === 0) process.exit(128 + (signal === 'SIGINT' ? 2 : signal === 'SIGTERM' ? 15 : 1))
+      if (process.listenerCount(signal) === 0)
+        process.exit(128 + (signal === 'SIGINT' ? 2 : signal === 'SIGTERM' ? 15 : 1))
     })
   }
 }
