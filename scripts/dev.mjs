@@ -36,11 +36,20 @@ const identityKey = identityKeyOf(privateKey)
 console.log(created ? 'Generated a development key in .dev.vars.' : 'Using the development key in .dev.vars.')
 
 if (existsSync('migrations') && readdirSync('migrations').some((name) => name.endsWith('.sql'))) {
-  console.log('Applying local D1 migrations (.wrangler/state)…')
-  const migrate = spawnSync(process.execPath, [wrangler, 'd1', 'migrations', 'apply', 'DB', '--local'], {
-    stdio: 'inherit',
-    env: { ...env, CI: 'true' }, // CI: no confirmation prompt
-  })
+  console.log('Applying local D1 migrations…')
+  // Into the same state directory wrangler dev will use.
+  const persistTo =
+    args.find((a, i) => args[i - 1] === '--persist-to') ??
+    args.find((a) => a.startsWith('--persist-to='))?.slice(13)
+  const where = persistTo ? ['--persist-to', persistTo] : []
+  const migrate = spawnSync(
+    process.execPath,
+    [wrangler, 'd1', 'migrations', 'apply', 'DB', '--local', ...where],
+    {
+      stdio: 'inherit',
+      env: { ...env, CI: 'true' }, // CI: no confirmation prompt
+    },
+  )
   if (migrate.status !== 0) {
     console.error('\nApplying the local migrations failed (see above).')
     process.exit(migrate.status ?? 1)
