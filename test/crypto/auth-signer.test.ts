@@ -228,7 +228,7 @@ describe('AuthSigner input handling', () => {
 
 describe('per-peer cache', () => {
   it('keeps at most the configured number of peers, least recently used out first', async () => {
-    const signer = new AuthSigner(SERVER_PRIV, 3)
+    const signer = new AuthSigner(SERVER_PRIV, { peerCacheSize: 3 })
     const peers = Array.from({ length: 5 }, () => PrivateKey.fromRandom().toPublicKey().toString())
     for (const peer of peers) await signer.sign(new Uint8Array(1), 'k', peer)
     expect(signer.cachedPeers).toBe(3)
@@ -238,8 +238,42 @@ describe('per-peer cache', () => {
     expect(signer.cachedPeers).toBe(3)
   })
 
+  it("verifies through a peer's multiplication table exactly as without, keeping at most the configured tables", async () => {
+    const serverKey = PrivateKey.fromRandom()
+    const withTables = new AuthSigner(serverKey.toHex().padStart(64, '0'), { tableCacheSize: 2 })
+    const without = new AuthSigner(serverKey.toHex().padStart(64, '0'), { tableCacheSize: 0 })
+    const sdkServer = new CompletedProtoWallet(serverKey)
+    const clients = Array.from({ length: 3 }, () => PrivateKey.fromRandom())
+    for (let round = 0; round < 4; round++) {
+      for (const clientKey of clients) {
+        const counterparty = clientKey.toPublicKey().toString()
+        const data = randomBytes(200)
+        const keyID = `${toBase64(randomBytes(32))} ${round}`
+        const { signature } = await new CompletedProtoWallet(clientKey).createSignature({
+          data: Array.from(data),
+          protocolID: PROTOCOL,
+          keyID,
+          counterparty: withTables.identityKey,
+        })
+        const der = Uint8Array.from(signature)
+        const forged = Uint8Array.from(data)
+        forged[5] = forged[5]! ^ 1
+        for (const [bytes, expected] of [[data, true], [forged, false]] as const) {
+          const sdk = await sdkServer
+            .verifySignature({ data: Array.from(bytes), signature, protocolID: PROTOCOL, keyID, counterparty })
+            .then((r) => r.valid, () => false)
+          expect(sdk).toBe(expected)
+          expect(await withTables.verify(bytes, der, keyID, counterparty)).toBe(expected)
+          expect(await without.verify(bytes, der, keyID, counterparty)).toBe(expected)
+        }
+      }
+    }
+    expect(withTables.cachedTables).toBe(2)
+    expect(without.cachedTables).toBe(0)
+  })
+
   it('does not cache invalid counterparties', async () => {
-    const signer = new AuthSigner(SERVER_PRIV, 3)
+    const signer = new AuthSigner(SERVER_PRIV, { peerCacheSize: 3 })
     await expect(signer.sign(new Uint8Array(1), 'k', '02' + '00'.repeat(31) + '05')).rejects.toThrow()
     await Promise.resolve()
     expect(signer.cachedPeers).toBe(0)
