@@ -12,6 +12,8 @@ export interface Config {
   maxRecipientsPerSend: number
   maxAcknowledgeIds: number
   inboxQuota: number
+  /** UTF-8 bytes of message bodies one /listMessages page may carry (at least one message is always listed). */
+  maxListBodyBytes: number
   /** 0 means messages never expire. */
   messageTtlMs: number
 }
@@ -33,6 +35,7 @@ export function readConfig(env: Env): Config {
     maxRecipientsPerSend: integerVar(env, 'MAX_RECIPIENTS_PER_SEND', 100, 1),
     maxAcknowledgeIds: integerVar(env, 'MAX_ACKNOWLEDGE_IDS', 1000, 1),
     inboxQuota: integerVar(env, 'INBOX_QUOTA', 10_000, 1),
+    maxListBodyBytes: integerVar(env, 'MAX_LIST_BODY_BYTES', 8 * MiB, 1),
     messageTtlMs: integerVar(env, 'MESSAGE_TTL_SECONDS', 30 * 86400, 0) * 1000,
   }
 }

@@ -18,6 +18,7 @@ export interface Env {
   MAX_RECIPIENTS_PER_SEND?: string
   MAX_ACKNOWLEDGE_IDS?: string
   INBOX_QUOTA?: string
+  MAX_LIST_BODY_BYTES?: string
   MESSAGE_TTL_SECONDS?: string
 }
 

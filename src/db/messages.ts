@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, inArray, lte, sql } from 'drizzle-orm'
+import { and, eq, gt, inArray, lte, sql } from 'drizzle-orm'
 import { messages } from '../../schema'
 import { RelayError } from '../errors'
 import type { Db } from './client'
@@ -157,7 +157,8 @@ async function insertAll(db: Db, send: Send, fresh: Delivery[]): Promise<void> {
 
 /**
  * One page of `recipient`'s unexpired messages in `messageBox`, oldest first, read as a range of the
- * (recipient, message_box, seq) index. Fetches one extra row to tell whether another page follows.
+ * (recipient, message_box, seq) index. The page also ends early once its bodies pass `page.maxBytes`
+ * (never before its first message), so a box of 1 MiB bodies cannot build a response the Worker cannot hold.
  * @throws RelayError('ERR_STORAGE_UNAVAILABLE')
  */
 export async function listForRecipient(
@@ -167,39 +168,45 @@ export async function listForRecipient(
   page: Page,
 ): Promise<{ messages: ListedMessage[]; hasMore: boolean }> {
   const rows = await guardStorage('list', () => listPageQuery(db, recipient, messageBox, page))
-  const hasMore = rows.length > page.limit
-  return { messages: hasMore ? rows.slice(0, page.limit) : rows, hasMore }
+  // Running sizes only grow, so the rows that carry a body are a prefix of the page.
+  const fitting = rows.filter((row): row is ListedMessage => row.body !== null).slice(0, page.limit)
+  return { messages: fitting, hasMore: rows.length > fitting.length }
 }
 
-/** Which slice of a box to list, and the clock that decides what has expired. */
+/** Which slice of a box to list, the clock that decides what has expired, and the page's body budget. */
 export interface Page {
   limit: number
   offset: number
   now: number
+  /** UTF-8 bytes of bodies one page may carry; the first message is always included. */
+  maxBytes: number
 }
 
-/** The listing query itself; exported so a test can check its plan (EXPLAIN QUERY PLAN) uses the index. */
+type PageRow = Omit<ListedMessage, 'body'> & { body: string | null }
+
+/**
+ * The listing query: `limit + 1` rows (the extra one tells whether more follow), each with the running
+ * total of body sizes, and the body itself only while that total is within budget (bodies past it are
+ * never read into the Worker). Exported so a test can check its plan and the rows it reads.
+ */
 export function listPageQuery(db: Db, recipient: string, messageBox: string, page: Page) {
-  return db
-    .select({
-      messageId: messages.messageId,
-      body: messages.body,
-      sender: messages.sender,
-      createdAt: messages.createdAt,
-    })
-    .from(messages)
-    .where(
-      and(
-        eq(messages.recipient, recipient),
-        eq(messages.messageBox, messageBox),
-        // Unary `+` keeps the planner off the (recipient, expires_at) index, which would read the
-        // recipient's whole inbox and sort it; the expiry check is then applied to the page's rows only.
-        sql`+${messages.expiresAt} > ${page.now}`,
-      ),
-    )
-    .orderBy(asc(messages.seq))
-    .limit(page.limit + 1)
-    .offset(page.offset)
+  // Unary `+` keeps the planner off the (recipient, expires_at) index, which would read the recipient's
+  // whole inbox and sort it; the expiry check then applies to the page's rows only.
+  return db.all<PageRow>(sql`
+    SELECT p.message_id AS messageId, p.sender AS sender, p.created_at AS createdAt,
+      CASE WHEN p.running - p.size < ${page.maxBytes} THEN (SELECT body FROM messages WHERE seq = p.seq) END AS body
+    FROM (
+      -- The running total over the page alone: a window outside LIMIT/OFFSET would also sum the skipped rows.
+      SELECT q.*, sum(q.size) OVER (ORDER BY q.seq) AS running
+      FROM (
+        SELECT seq, message_id, sender, created_at, octet_length(body) AS size
+        FROM messages
+        WHERE recipient = ${recipient} AND message_box = ${messageBox} AND +expires_at > ${page.now}
+        ORDER BY seq
+        LIMIT ${page.limit + 1} OFFSET ${page.offset}
+      ) AS q
+    ) AS p
+    ORDER BY p.seq`)
 }
 
 /**

@@ -1,4 +1,5 @@
 import { Hono } from 'hono'
+import { readConfig } from '../config'
 import { createDb } from '../db/client'
 import { type ListedMessage, listForRecipient } from '../db/messages'
 import type { AppEnv } from '../env'
@@ -10,7 +11,13 @@ import { validateBody } from '../validation/validate'
 export const listMessages = new Hono<AppEnv>().post('/listMessages', async (c) => {
   const { messageBox, limit, offset } = validateBody(c, listMessagesRequest)
   const me = canonicalCaller(c.var.identityKey)
-  const page = await listForRecipient(createDb(c.env.DB), me, messageBox, { limit, offset, now: Date.now() })
+  const maxBytes = readConfig(c.env).maxListBodyBytes
+  const page = await listForRecipient(createDb(c.env.DB), me, messageBox, {
+    limit,
+    offset,
+    now: Date.now(),
+    maxBytes,
+  })
   const nextOffset = page.hasMore ? offset + page.messages.length : null
   return c.json({
     status: 'success',

@@ -1,7 +1,13 @@
 import { createScheduledController, env } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
 import { createDb } from '../../src/db/client'
-import { deliverMessages, listPageQuery, purgeExpired, type Send } from '../../src/db/messages'
+import {
+  deliverMessages,
+  listForRecipient,
+  listPageQuery,
+  purgeExpired,
+  type Send,
+} from '../../src/db/messages'
 import { RelayError } from '../../src/errors'
 import worker from '../../src/index'
 import { d1FailingAtEndOfBatch } from '../helpers/failing-d1'
@@ -22,8 +28,10 @@ function send(overrides: Partial<Send> & Pick<Send, 'deliveries'>): Send {
   }
 }
 
-async function planOf(query: { toSQL(): { sql: string; params: unknown[] } }): Promise<string> {
-  const { sql, params } = query.toSQL()
+const page = (limit: number) => ({ limit, offset: 0, now: Date.now(), maxBytes: 8 * 1024 * 1024 })
+
+async function planOf(query: { getQuery(): { sql: string; params: unknown[] } }): Promise<string> {
+  const { sql, params } = query.getQuery()
   const { results } = await env.DB.prepare(`EXPLAIN QUERY PLAN ${sql}`)
     .bind(...params)
     .all<{ detail: string }>()
@@ -31,37 +39,46 @@ async function planOf(query: { toSQL(): { sql: string; params: unknown[] } }): P
 }
 
 describe('messages repository (real D1)', () => {
-  describe('listing cost', () => {
-    it('reads a page through the (recipient, message_box, seq) index: no scan, no sort', async () => {
-      const plan = await planOf(
-        listPageQuery(db, randomKey(), 'inbox', { limit: 10, offset: 0, now: Date.now() }),
+  describe('listing', () => {
+    it('reads a page through the (recipient, message_box, seq) index, never scanning the table', async () => {
+      const plan = await planOf(listPageQuery(db, randomKey(), 'inbox', page(10)))
+      expect(plan).toContain(
+        'SEARCH messages USING INDEX messages_recipient_box_seq_idx (recipient=? AND message_box=?)',
       )
-      expect(plan).toContain('USING INDEX messages_recipient_box_seq_idx (recipient=? AND message_box=?)')
-      expect(plan).not.toMatch(/\bSCAN\b/)
-      expect(plan).not.toContain('TEMP B-TREE')
+      expect(plan).not.toMatch(/SCAN messages\b/)
+      // Bodies are fetched by primary key, one per listed row.
+      expect(plan).toContain('SEARCH messages USING INTEGER PRIMARY KEY (rowid=?)')
     })
 
-    it('reads as many rows for a page of a 100 000-message box as of a 10-message box', async () => {
+    it('reads exactly as many rows for a page of a 100 000-message box as of a 10-message box', async () => {
       const [small, large] = [randomKey(), randomKey()]
       await fillBox(small, 'inbox', 10)
       await fillBox(large, 'inbox', 100_000)
-      const rowsRead = async (recipient: string, size: number) => {
-        const { sql, params } = listPageQuery(db, recipient, 'inbox', {
-          limit: 10,
-          offset: 0,
-          now: Date.now(),
-        }).toSQL()
+      const rowsRead = async (recipient: string) => {
+        const { sql, params } = listPageQuery(db, recipient, 'inbox', page(5)).getQuery()
         const result = await env.DB.prepare(sql)
           .bind(...params)
           .all()
-        expect(result.results).toHaveLength(Math.min(size, 11)) // the page and one row to tell hasMore
+        expect(result.results).toHaveLength(6) // the page and one row to tell hasMore
         return result.meta.rows_read
       }
-      const [fromSmall, fromLarge] = [await rowsRead(small, 10), await rowsRead(large, 100_000)]
+      const [fromSmall, fromLarge] = [await rowsRead(small), await rowsRead(large)]
       expect(fromSmall).toBeGreaterThan(0)
-      expect(fromLarge, `rows read: small box ${fromSmall}, large box ${fromLarge}`).toBeLessThanOrEqual(
-        fromSmall + 1,
-      ) // the extra row that tells hasMore
+      expect(fromLarge, `rows read: small box ${fromSmall}, large box ${fromLarge}`).toBe(fromSmall)
+    })
+
+    it('ends a page early once its bodies pass the byte budget, never before the first message', async () => {
+      const recipient = randomKey()
+      await fillBox(recipient, 'inbox', 5) // bodies 'filler 1'..'filler 5', 8 bytes each
+      const within = await listForRecipient(db, recipient, 'inbox', { ...page(10), maxBytes: 20 })
+      expect(within.messages.map((m) => m.body)).toEqual(['filler 1', 'filler 2', 'filler 3'])
+      expect(within.hasMore).toBe(true)
+      const tiny = await listForRecipient(db, recipient, 'inbox', { ...page(10), maxBytes: 1 })
+      expect(tiny.messages.map((m) => m.body)).toEqual(['filler 1'])
+      expect(tiny.hasMore).toBe(true)
+      const all = await listForRecipient(db, recipient, 'inbox', page(10))
+      expect(all.messages).toHaveLength(5)
+      expect(all.hasMore).toBe(false)
     })
   })
 

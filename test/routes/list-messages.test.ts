@@ -1,3 +1,4 @@
+import { env } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
 import { newClient } from '../helpers/client'
 import { expectResponse, fillBox, listOk, sendOk } from '../helpers/messages'
@@ -97,6 +98,27 @@ describe('POST /listMessages', () => {
     const body = await listOk(bob, { messageBox: 'many' })
     expect(body.messages).toHaveLength(1000)
     expect(body).toMatchObject({ limit: 1000, hasMore: true, nextOffset: 1000 })
+  })
+
+  it('ends a page early, with hasMore and nextOffset, once its bodies pass MAX_LIST_BODY_BYTES (8 MiB)', async () => {
+    const bob = newClient()
+    // Nine bodies of exactly 1 MiB, written directly: the limit under test is the listing's, not the send's.
+    await env.DB.prepare(
+      `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 9)
+       INSERT INTO messages (message_id, recipient, message_box, sender, body, created_at, expires_at)
+       SELECT 'big-' || i, ?1, 'large', ?1, replace(hex(zeroblob(524288)), '0', 'x'), ?2, ?3 FROM n`,
+    )
+      .bind(bob.identityKey, Date.now(), Number.MAX_SAFE_INTEGER)
+      .run()
+    const first = await listOk(bob, { messageBox: 'large' })
+    expect(first.messages.map((m: any) => m.messageId)).toEqual(
+      Array.from({ length: 8 }, (_, i) => `big-${i + 1}`),
+    )
+    expect(first.messages.every((m: any) => m.body.length === 1024 * 1024)).toBe(true)
+    expect(first).toMatchObject({ limit: 1000, hasMore: true, nextOffset: 8 })
+    const rest = await listOk(bob, { messageBox: 'large', offset: first.nextOffset })
+    expect(rest.messages.map((m: any) => m.messageId)).toEqual(['big-9'])
+    expect(rest).toMatchObject({ hasMore: false, nextOffset: null })
   })
 
   it('never lists an expired message', async () => {
