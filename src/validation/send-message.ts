@@ -17,10 +17,11 @@ const MAX_MESSAGE_ID_BYTES = 256
 export const sendMessageRequest: Validator<SendMessageRequest> = (json, config) => {
   const request = isJsonObject(json) ? json : {}
   const message = request.message
+  // Check numbers are the contract's (docs/contract.md, POST /sendMessage).
   if (isAbsent(message)) throw invalid('ERR_MESSAGE_REQUIRED', 'A message is required.')
   const fields = isJsonObject(message) ? message : {}
 
-  const messageBox = messageBoxName(fields.messageBox)
+  const messageBox = messageBoxName(fields.messageBox) // 2
   if (messageBox === null) {
     throw invalid(
       'ERR_INVALID_MESSAGEBOX',
@@ -28,12 +29,12 @@ export const sendMessageRequest: Validator<SendMessageRequest> = (json, config) 
     )
   }
 
-  const body = fields.body
+  const body = fields.body // 3
   if (!isNonBlankString(body) && !isJsonObject(body)) {
     throw invalid('ERR_INVALID_MESSAGE_BODY', 'body must be a non-blank string or an object.')
   }
 
-  // `recipients` wins when both are given: it is the newer, explicitly plural field.
+  // 4-5. `recipients` wins when both are given: it is the newer, explicitly plural field.
   const given = isAbsent(fields.recipients) ? fields.recipient : fields.recipients
   const keys = isAbsent(given) ? [] : Array.isArray(given) ? given : [given]
   if (keys.length === 0) throw invalid('ERR_RECIPIENT_REQUIRED', 'A recipient is required.')
@@ -41,6 +42,7 @@ export const sendMessageRequest: Validator<SendMessageRequest> = (json, config) 
     throw invalid('ERR_TOO_MANY_RECIPIENTS', `At most ${config.maxRecipientsPerSend} recipients per message.`)
   }
 
+  // 6-7. A single id counts as one, so one id for several recipients is a mismatch.
   const ids = isAbsent(fields.messageId)
     ? null
     : Array.isArray(fields.messageId)
@@ -61,6 +63,7 @@ export const sendMessageRequest: Validator<SendMessageRequest> = (json, config) 
     }
   }
 
+  // 8-9.
   const recipients = keys.map((key, i) => {
     const recipient = canonicalIdentityKey(key)
     if (recipient === null) {
@@ -75,6 +78,7 @@ export const sendMessageRequest: Validator<SendMessageRequest> = (json, config) 
     throw invalid('ERR_DUPLICATE_RECIPIENT', 'The same recipient is listed more than once.')
   }
 
+  // 10. Checks 11-12 need storage: deliverMessages makes them.
   const sent = typeof body === 'string' ? body : JSON.stringify(body)
   if (utf8Length(sent) > config.maxMessageBodyBytes) {
     throw invalid(
