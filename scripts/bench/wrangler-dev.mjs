@@ -1,0 +1,155 @@
+// Starts and stops `wrangler dev` for the bench (127.0.0.1 only, its own port and state directory),
+// and reads the CPU time its workerd processes have used, from /proc (nanoseconds, all threads).
+import { spawn, spawnSync } from 'node:child_process'
+import { readdirSync, readFileSync } from 'node:fs'
+import { createServer } from 'node:net'
+
+// Quiet, offline-safe wrangler (platform.md gotcha 6).
+export const WRANGLER_ENV = {
+  ...process.env,
+  WRANGLER_SEND_METRICS: 'false',
+  CLOUDFLARE_CF_FETCH_ENABLED: 'false',
+  CI: 'true',
+}
+
+/** Process groups of the `wrangler dev` instances this process started and has not stopped yet. */
+const running = new Set()
+
+/** Stops every `wrangler dev` this process started (for watchdogs and signals). */
+export function stopAll(signal = 'SIGTERM') {
+  for (const pid of running) stopGroup(pid, signal)
+}
+
+/** A free TCP port on 127.0.0.1 (never 8787, which `npm run dev` uses). */
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address()
+      server.close(() => (port === 8787 ? freePort().then(resolve, reject) : resolve(port)))
+    })
+  })
+}
+
+/** Applies the D1 migrations to a local state directory. */
+export function migrateLocal(persistTo) {
+  const result = spawnSync('npx', ['wrangler', 'd1', 'migrations', 'apply', 'DB', '--local', '--persist-to', persistTo], {
+    env: WRANGLER_ENV,
+    encoding: 'utf8',
+  })
+  if (result.status !== 0) throw new Error(`d1 migrations failed:\n${result.stdout}\n${result.stderr}`)
+}
+
+/**
+ * `wrangler dev` in its own process group; resolves once `ready` answers.
+ * @returns {{ origin: string, stop(): Promise<void>, cpuNs(): number, log(): string }}
+ */
+export async function startWranglerDev({ config, port, persistTo, vars, readyPath }) {
+  const args = ['wrangler', 'dev', '--config', config, '--ip', '127.0.0.1', '--port', String(port)]
+  args.push('--persist-to', persistTo, '--show-interactive-dev-session=false', '--log-level', 'warn')
+  for (const [name, value] of Object.entries(vars)) args.push('--var', `${name}:${value}`)
+  const child = spawn('npx', args, { env: WRANGLER_ENV, detached: true, stdio: ['ignore', 'pipe', 'pipe'] })
+  running.add(child.pid)
+  let output = ''
+  child.stdout.on('data', (chunk) => (output += chunk))
+  child.stderr.on('data', (chunk) => (output += chunk))
+  const origin = `http://127.0.0.1:${port}`
+  let exited = false
+  child.on('exit', () => {
+    exited = true
+    running.delete(child.pid)
+  })
+
+  const deadline = Date.now() + 60_000
+  for (;;) {
+    if (exited) throw new Error(`wrangler dev exited:\n${output}`)
+    if (Date.now() > deadline) {
+      stopGroup(child.pid)
+      throw new Error(`wrangler dev not ready after 60 s:\n${output}`)
+    }
+    try {
+      const res = await fetch(origin + readyPath, { signal: AbortSignal.timeout(2000) })
+      if (res.ok) break
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 250))
+  }
+
+  return {
+    origin,
+    log: () => output,
+    /** CPU time (user + system, every thread) of the workerd processes under this wrangler. */
+    cpuNs: () => descendants(child.pid).filter(isWorkerd).reduce((sum, pid) => sum + processCpuNs(pid), 0),
+    stop: async () => {
+      stopGroup(child.pid)
+      const until = Date.now() + 10_000
+      while (!exited && Date.now() < until) await new Promise((r) => setTimeout(r, 100))
+      if (!exited) stopGroup(child.pid, 'SIGKILL')
+    },
+  }
+}
+
+function stopGroup(pid, signal = 'SIGTERM') {
+  try {
+    process.kill(-pid, signal)
+  } catch {
+    // already gone
+  }
+}
+
+function childrenOf() {
+  const map = new Map()
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8')
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1])
+      if (!map.has(ppid)) map.set(ppid, [])
+      map.get(ppid).push(Number(name))
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return map
+}
+
+function descendants(root) {
+  const map = childrenOf()
+  const out = []
+  const stack = [root]
+  while (stack.length) {
+    const pid = stack.pop()
+    for (const child of map.get(pid) ?? []) {
+      out.push(child)
+      stack.push(child)
+    }
+  }
+  return out
+}
+
+function isWorkerd(pid) {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim().startsWith('workerd')
+  } catch {
+    return false
+  }
+}
+
+/** Sum of every thread's on-CPU time (schedstat, ns). */
+function processCpuNs(pid) {
+  let total = 0
+  try {
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      try {
+        total += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0])
+      } catch {
+        // thread exited
+      }
+    }
+  } catch {
+    // process exited
+  }
+  return total
+}
