@@ -34,8 +34,7 @@ export async function guardStorage<T>(what: string, call: () => Promise<T>): Pro
 /** The 503 for a failed storage call, logged once. */
 export function storageUnavailable(what: string, error: unknown): RelayError {
   console.error(`storage failure (${what}):`, rootMessage(error))
-  return new RelayError(
-    'ERR_STORAGE_UNAVAILABLE',
-    'Message storage is unavailable; nothing was changed. Try again.',
-  )
+  // Not "nothing changed": a write may have committed before its answer was lost. Retrying is safe
+  // (a send repeated with its messageId is idempotent; a repeated acknowledgement finds nothing).
+  return new RelayError('ERR_STORAGE_UNAVAILABLE', 'Message storage is unavailable; try again.')
 }
