@@ -1,24 +1,10 @@
 import { env } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
-import { createApp } from '../../src/app'
 import type { Env } from '../../src/env'
-import { type FetchLike, newClient } from '../helpers/client'
+import { newClient } from '../helpers/client'
 import { d1Down, d1FailingAtEndOfBatch } from '../helpers/failing-d1'
+import { type RelayWithEnv, relayWithEnv } from '../helpers/relay-with-env'
 import { expectResponse, randomKey, sendOk, storedFor } from '../helpers/messages'
-
-/** Auth headers of the last response each app sent on the wire (AuthFetch hands tests a rebuilt Response). */
-const wireSignatures = new Map<FetchLike, string | null>()
-
-/** The real app over the test environment with some bindings swapped for failing ones (failure injection). */
-function appWith(overrides: Partial<Env>): FetchLike {
-  const app = createApp()
-  const fetch: FetchLike = async (input, init) => {
-    const res = await app.request(input, init, { ...env, ...overrides })
-    wireSignatures.set(fetch, res.headers.get('x-bsv-auth-signature'))
-    return res
-  }
-  return fetch
-}
 
 const downD1 = d1Down(env.DB)
 
@@ -36,15 +22,15 @@ const mailboxFailingAcknowledge = {
 } as unknown as Env['MAILBOX']
 
 /** AuthFetch only hands back responses whose signature verified; this also checks the wire carried one. */
-function expectSigned(target: FetchLike) {
-  expect(wireSignatures.get(target), 'the response on the wire is signed').toBeTruthy()
+function expectSigned(relay: RelayWithEnv) {
+  expect(relay.lastSignature(), 'the response on the wire is signed').toBeTruthy()
 }
 
 describe('storage failure is loud and safe', () => {
   it('D1 down: /sendMessage answers a signed 503 ERR_STORAGE_UNAVAILABLE and stores nothing', async () => {
-    const target = appWith({ DB: downD1 })
+    const target = relayWithEnv({ DB: downD1 })
     const recipients = [randomKey(), randomKey()]
-    const res = await newClient({ fetch: target }).post('/sendMessage', {
+    const res = await newClient({ fetch: target.fetch }).post('/sendMessage', {
       message: { recipients, messageBox: 'inbox', body: 'x' },
     })
     expectSigned(target)
@@ -53,9 +39,9 @@ describe('storage failure is loud and safe', () => {
   })
 
   it('a send whose D1 batch fails at its last statement answers a signed 503 and leaves nothing behind', async () => {
-    const target = appWith({ DB: d1FailingAtEndOfBatch(env.DB) })
+    const target = relayWithEnv({ DB: d1FailingAtEndOfBatch(env.DB) })
     const recipients = [randomKey(), randomKey(), randomKey()]
-    const res = await newClient({ fetch: target }).post('/sendMessage', {
+    const res = await newClient({ fetch: target.fetch }).post('/sendMessage', {
       message: { recipients, messageBox: 'inbox', messageId: ['a', 'b', 'c'], body: 'x' },
     })
     expectSigned(target)
@@ -64,8 +50,8 @@ describe('storage failure is loud and safe', () => {
   })
 
   it('D1 down: /listMessages answers a signed 503, never an empty list', async () => {
-    const target = appWith({ DB: downD1 })
-    const res = await newClient({ fetch: target }).post('/listMessages', { messageBox: 'inbox' })
+    const target = relayWithEnv({ DB: downD1 })
+    const res = await newClient({ fetch: target.fetch }).post('/listMessages', { messageBox: 'inbox' })
     expectSigned(target)
     await expectResponse(res, 503, 'ERR_STORAGE_UNAVAILABLE')
   })
@@ -73,10 +59,13 @@ describe('storage failure is loud and safe', () => {
   it('Mailbox failing: /acknowledgeMessage answers a signed 503 and the message stays listed', async () => {
     const [alice, bob] = [newClient(), newClient()]
     await sendOk(alice, { recipient: bob.identityKey, messageBox: 'inbox', messageId: 'kept', body: 'x' })
-    const target = appWith({ MAILBOX: mailboxFailingAcknowledge })
-    const res = await newClient({ privateKey: bob.privateKey, fetch: target }).post('/acknowledgeMessage', {
-      messageIds: ['kept'],
-    })
+    const target = relayWithEnv({ MAILBOX: mailboxFailingAcknowledge })
+    const res = await newClient({ privateKey: bob.privateKey, fetch: target.fetch }).post(
+      '/acknowledgeMessage',
+      {
+        messageIds: ['kept'],
+      },
+    )
     expectSigned(target)
     await expectResponse(res, 503, 'ERR_STORAGE_UNAVAILABLE')
     expect(await storedFor(bob.identityKey)).toHaveLength(1)
