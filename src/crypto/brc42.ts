@@ -13,6 +13,13 @@ export const Fn = Point.Fn
 
 const utf8 = new TextEncoder()
 
+// noble builds its table of multiples of G (~1400 points) on the first multiplication by G: some
+// 25 ms of CPU in workerd. Building it while the isolate starts keeps it out of the first request's
+// CPU time (the Workers CPU limit is per request; startup has its own, far larger, limit). This is
+// public constant data, not key material, and involves no randomness: in workerd noble's CSPRNG probe
+// fails at module scope, so this multiplication takes the plain constant-time path.
+Point.BASE.multiply(3n)
+
 /** A private key from 64 hex characters. @throws Error when it is not a valid secp256k1 scalar. */
 export function privateKeyFromHex(hex: string): bigint {
   if (!/^[0-9a-fA-F]{64}$/.test(hex)) throw new Error('private key must be 64 hex characters')
