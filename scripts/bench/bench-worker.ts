@@ -20,6 +20,7 @@ import {
   ProtoWallet,
   Utils,
   createNonce,
+  verifyNonce,
   type AuthMessage,
   type Transport,
 } from '@bsv/sdk'
@@ -86,6 +87,11 @@ export default {
     const url = new URL(request.url)
     try {
       if (url.pathname === '/bench/ping') return Response.json({ ok: true })
+      if (url.pathname === '/bench/key') {
+        // The first call in an isolate builds the server key (noble's base-point table included).
+        const key = await loadServerKey(env.SERVER_PRIVATE_KEY)
+        return Response.json({ identityKey: key.identityKey })
+      }
       const name = url.searchParams.get('case') ?? ''
       if (url.pathname === '/bench/prepare') {
         const n = Number(url.searchParams.get('n') ?? '1')
@@ -137,6 +143,8 @@ async function prepare(name: string, n: number, env: Env, ctx: ExecutionContext)
       return prepareBaselineGeneral(n, size, env.SERVER_PRIVATE_KEY!)
     case 'baseline-handshake':
       return prepareBaselineHandshake(n, env.SERVER_PRIVATE_KEY!)
+    case 'baseline-fresh-wallet-small':
+      return prepareBaselineFreshWallet(n, env.SERVER_PRIVATE_KEY!)
     default:
       if (name.startsWith('diag-')) return prepareDiagnostic(name, n, env, ctx, key)
       throw new Error(`unknown case ${name}`)
@@ -508,6 +516,54 @@ async function prepareBaselineGeneral(n: number, size: Size, serverKeyHex: strin
       await target.transport.deliver(message)
       await Promise.all(target.pending.splice(0))
       if (target.transport.sent.pop()?.messageType === 'general') ok++
+    }
+    return ok
+  }
+}
+
+/**
+ * The naive Workers port of the reference: a new ProtoWallet per request (nothing survives between
+ * requests), then what Peer does: verifyNonce(S), verifySignature, createSignature for the response.
+ */
+async function prepareBaselineFreshWallet(n: number, serverKeyHex: string) {
+  const shape = requestShape('small')
+  const serverKey = new PrivateKey(serverKeyHex, 16)
+  const serverIdentity = serverKey.toPublicKey().toString()
+  const serverNonce = await createNonce(new CompletedProtoWallet(serverKey))
+  const clientPrivate = PrivateKey.fromRandom()
+  const clientWallet = new ProtoWallet(clientPrivate)
+  const clientKey = clientPrivate.toPublicKey().toString()
+  const clientNonce = toBase64(randomBytes(48))
+  const jobs: Array<{ payload: number[]; signature: number[]; keyID: string; requestId: number[] }> = []
+  for (let i = 0; i < n; i++) {
+    const requestId = randomBytes(32)
+    const keyID = `${toBase64(randomBytes(32))} ${serverNonce}`
+    const payload = Array.from(
+      requestPreimage({ requestId, method: 'POST', path: shape.path, search: '', headers: [['content-type', 'application/json']], body: shape.body }),
+    )
+    const { signature } = await clientWallet.createSignature({ data: payload, protocolID: AUTH_PROTOCOL, keyID, counterparty: serverIdentity })
+    jobs.push({ payload, signature, keyID, requestId: Array.from(requestId) })
+  }
+  return async () => {
+    let ok = 0
+    for (const job of jobs) {
+      const wallet = new CompletedProtoWallet(new PrivateKey(serverKeyHex, 16))
+      if (!(await verifyNonce(serverNonce, wallet))) continue
+      const { valid } = await wallet.verifySignature({
+        data: job.payload,
+        signature: job.signature,
+        protocolID: AUTH_PROTOCOL,
+        keyID: job.keyID,
+        counterparty: clientKey,
+      })
+      if (!valid) continue
+      await wallet.createSignature({
+        data: expressResponsePayload(job.requestId, shape.response),
+        protocolID: AUTH_PROTOCOL,
+        keyID: `${toBase64(randomBytes(32))} ${clientNonce}`,
+        counterparty: clientKey,
+      })
+      ok++
     }
     return ok
   }

@@ -63,7 +63,7 @@ const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.max(0,
  * Runs K clients for `seconds` after one warm-up cycle each (handshake included), measuring
  * client-side latency, the load generator's own CPU and the server's CPU (`serverCpuNs`).
  */
-export async function runEndToEnd({ origin, clients: k, seconds, serverCpuNs }) {
+export async function runEndToEnd({ origin, clients: k, seconds, serverCpuNs, proxyCpuNs }) {
   const clients = Array.from({ length: k }, () => newClient(origin))
   const statuses = new Map()
   let failures = 0
@@ -82,6 +82,7 @@ export async function runEndToEnd({ origin, clients: k, seconds, serverCpuNs }) 
   latencies = []
   const cpu0 = process.cpuUsage()
   const server0 = serverCpuNs()
+  const proxy0 = proxyCpuNs()
   const start = performance.now()
   const end = start + seconds * 1000
   await Promise.all(
@@ -98,6 +99,7 @@ export async function runEndToEnd({ origin, clients: k, seconds, serverCpuNs }) 
   )
   const elapsed = (performance.now() - start) / 1000
   const serverCpu = (serverCpuNs() - server0) / 1e6
+  const proxyCpu = (proxyCpuNs() - proxy0) / 1e6
   const cpu = process.cpuUsage(cpu0)
   counting = false
 
@@ -115,6 +117,7 @@ export async function runEndToEnd({ origin, clients: k, seconds, serverCpuNs }) 
     p95: percentile(sorted, 95),
     clientCpuMsPerRequest: (cpu.user + cpu.system) / 1000 / Math.max(1, requests),
     serverCpuMsPerRequest: serverCpu / Math.max(1, requests),
+    proxyCpuMsPerRequest: proxyCpu / Math.max(1, requests),
     statuses: Object.fromEntries([...statuses].filter(([, n]) => n > 0)),
     routesMissing,
   }

@@ -80,8 +80,13 @@ export async function startWranglerDev({ config, port, persistTo, vars, readyPat
   return {
     origin,
     log: () => output,
-    /** CPU time (user + system, every thread) of the workerd processes under this wrangler. */
-    cpuNs: () => descendants(child.pid).filter(isWorkerd).reduce((sum, pid) => sum + processCpuNs(pid), 0),
+    /**
+     * CPU time (user + system, every thread) of the workerd that runs the worker and its Durable
+     * Objects. wrangler dev runs a second workerd in front of it (a proxy on the public port, started
+     * without an inspector); that one is not the relay and is counted by `proxyCpuNs`.
+     */
+    cpuNs: () => workerdPids(child.pid, true).reduce((sum, pid) => sum + processCpuNs(pid), 0),
+    proxyCpuNs: () => workerdPids(child.pid, false).reduce((sum, pid) => sum + processCpuNs(pid), 0),
     stop: async () => {
       stopGroup(child.pid)
       const until = Date.now() + 10_000
@@ -127,6 +132,19 @@ function descendants(root) {
     }
   }
   return out
+}
+
+/** workerd processes under `root`: the runtime (started with an inspector) or the proxy. */
+function workerdPids(root, runtime) {
+  return descendants(root).filter((pid) => isWorkerd(pid) && hasInspector(pid) === runtime)
+}
+
+function hasInspector(pid) {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('--inspector-addr')
+  } catch {
+    return false
+  }
 }
 
 function isWorkerd(pid) {
