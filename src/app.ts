@@ -23,7 +23,9 @@ export function createApp(protectedRoutes: Hono<AppEnv> = routes) {
   app.use(brc104Auth())
   app.route('/', protectedRoutes)
 
-  app.notFound((c) => c.json(toErrorBody(new RelayError('ERR_NOT_FOUND', `No route for ${c.req.method} ${c.req.path}.`)), 404))
+  app.notFound((c) =>
+    c.json(toErrorBody(new RelayError('ERR_NOT_FOUND', `No route for ${c.req.method} ${c.req.path}.`)), 404),
+  )
   app.onError((error, c) => {
     if (error instanceof RelayError) return c.json(toErrorBody(error), error.status)
     console.error('unhandled error', error)

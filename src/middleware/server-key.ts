@@ -8,9 +8,10 @@ export type ServerKeyVariables = { serverKey: ServerKey }
  * Loads the relay's key material (once per isolate) before anything else runs, so a missing or
  * invalid SERVER_PRIVATE_KEY answers every request with 500 ERR_SERVER_MISCONFIGURED.
  */
-export const serverKey = createMiddleware<{ Bindings: Pick<Env, 'SERVER_PRIVATE_KEY'>; Variables: ServerKeyVariables }>(
-  async function serverKey(c, next) {
-    c.set('serverKey', await loadServerKey(c.env.SERVER_PRIVATE_KEY))
-    await next()
-  },
-)
+export const serverKey = createMiddleware<{
+  Bindings: Pick<Env, 'SERVER_PRIVATE_KEY'>
+  Variables: ServerKeyVariables
+}>(async function serverKey(c, next) {
+  c.set('serverKey', await loadServerKey(c.env.SERVER_PRIVATE_KEY))
+  await next()
+})

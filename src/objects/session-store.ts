@@ -60,7 +60,11 @@ export class SessionStore {
    * least recently used. The new session itself is never the victim, or a client could loop between
    * handshake and eviction. Returns how many were evicted.
    */
-  open(session: { serverNonce: string; identityKey: string; clientNonce: string }, now: number, limits: SessionLimits): number {
+  open(
+    session: { serverNonce: string; identityKey: string; clientNonce: string },
+    now: number,
+    limits: SessionLimits,
+  ): number {
     this.sql.exec(
       'INSERT INTO auth_sessions (server_nonce, identity_key, client_nonce, created_at, last_used_at) VALUES (?, ?, ?, ?, ?)',
       session.serverNonce,
@@ -87,7 +91,13 @@ export class SessionStore {
    * Claims `requestNonce` in session `serverNonce` for `identityKey`, refreshing the idle timer.
    * Expired, exhausted or foreign sessions are "not found", which makes the client re-handshake.
    */
-  claim(serverNonce: string, identityKey: string, requestNonce: string, now: number, limits: SessionLimits): ClaimResult {
+  claim(
+    serverNonce: string,
+    identityKey: string,
+    requestNonce: string,
+    now: number,
+    limits: SessionLimits,
+  ): ClaimResult {
     const row = this.sql
       .exec<SessionRow>('SELECT * FROM auth_sessions WHERE server_nonce = ?', serverNonce)
       .toArray()[0]
@@ -113,11 +123,9 @@ export class SessionStore {
   /** Deletes every expired session with its nonces; returns how many sessions went. */
   purgeExpired(now: number, limits: SessionLimits): number {
     const expired = this.sql
-      .exec<{ server_nonce: string }>(
-        'SELECT server_nonce FROM auth_sessions WHERE last_used_at <= ? OR created_at <= ?',
-        now - limits.idleTtlMs,
-        now - limits.maxAgeMs,
-      )
+      .exec<{
+        server_nonce: string
+      }>('SELECT server_nonce FROM auth_sessions WHERE last_used_at <= ? OR created_at <= ?', now - limits.idleTtlMs, now - limits.maxAgeMs)
       .toArray()
     for (const { server_nonce } of expired) this.delete(server_nonce)
     return expired.length
@@ -126,11 +134,9 @@ export class SessionStore {
   /** When the next live session expires (ms since the epoch), or null when none is left. */
   nextExpiry(limits: SessionLimits): number | null {
     const row = this.sql
-      .exec<{ at: number | null }>(
-        'SELECT MIN(MIN(last_used_at + ?, created_at + ?)) AS at FROM auth_sessions',
-        limits.idleTtlMs,
-        limits.maxAgeMs,
-      )
+      .exec<{
+        at: number | null
+      }>('SELECT MIN(MIN(last_used_at + ?, created_at + ?)) AS at FROM auth_sessions', limits.idleTtlMs, limits.maxAgeMs)
       .one()
     return row.at
   }

@@ -59,7 +59,11 @@ export function newClient(options: ClientOptions = {}): TestClient {
     sent,
     fetch,
     post: (path, body) =>
-      fetch(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+      fetch(path, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      }),
   }
 }
 

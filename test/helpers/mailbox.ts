@@ -2,8 +2,14 @@ import { env, runInDurableObject } from 'cloudflare:test'
 import { type Mailbox, mailbox } from '../../src/objects/mailbox'
 
 /** Runs `fn` inside the real Mailbox Durable Object of `identityKey`, with its storage at hand. */
-export function inMailbox<R>(identityKey: string, fn: (box: Mailbox, state: DurableObjectState) => R | Promise<R>): Promise<R> {
-  return runInDurableObject(mailbox(env, identityKey), fn as (box: unknown, state: DurableObjectState) => R | Promise<R>)
+export function inMailbox<R>(
+  identityKey: string,
+  fn: (box: Mailbox, state: DurableObjectState) => R | Promise<R>,
+): Promise<R> {
+  return runInDurableObject(
+    mailbox(env, identityKey),
+    fn as (box: unknown, state: DurableObjectState) => R | Promise<R>,
+  )
 }
 
 /** Deletes every auth session of `identityKey`, as an expiry or a restart of the store would. */

@@ -32,7 +32,11 @@ export function probeApp(envOverrides: Partial<Env> = {}) {
       body: new TextDecoder().decode(c.var.rawBody),
     }
     runs.push(run)
-    return c.json({ ...run, contentType: c.req.header('content-type') ?? null, custom: c.req.header('x-bsv-custom') ?? null })
+    return c.json({
+      ...run,
+      contentType: c.req.header('content-type') ?? null,
+      custom: c.req.header('x-bsv-custom') ?? null,
+    })
   })
   probes.post('/teapot', (c) => {
     runs.push({ identityKey: c.var.identityKey, method: 'POST', path: '/teapot', search: '', body: '' })
@@ -44,6 +48,7 @@ export function probeApp(envOverrides: Partial<Env> = {}) {
     throw new RelayError('ERR_INVALID_MESSAGEBOX', 'thrown by a route')
   })
   const app = createApp(probes)
-  const fetch: FetchLike = (input, init) => Promise.resolve(app.request(input, init, { ...env, ...envOverrides }))
+  const fetch: FetchLike = (input, init) =>
+    Promise.resolve(app.request(input, init, { ...env, ...envOverrides }))
   return { app, runs, fetch }
 }

@@ -17,7 +17,10 @@ export interface RawSession {
   serverIdentityKey: string
 }
 
-export async function rawHandshake(target: FetchLike, privateKey = PrivateKey.fromRandom()): Promise<RawSession> {
+export async function rawHandshake(
+  target: FetchLike,
+  privateKey = PrivateKey.fromRandom(),
+): Promise<RawSession> {
   const wallet = new CompletedProtoWallet(privateKey)
   const identityKey = privateKey.toPublicKey().toString()
   const clientNonce = Utils.toBase64(Array.from(crypto.getRandomValues(new Uint8Array(48))))
@@ -33,7 +36,13 @@ export async function rawHandshake(target: FetchLike, privateKey = PrivateKey.fr
     }),
   })
   const reply = (await res.json()) as { initialNonce: string; identityKey: string }
-  return { identityKey, wallet, clientNonce, serverNonce: reply.initialNonce, serverIdentityKey: reply.identityKey }
+  return {
+    identityKey,
+    wallet,
+    clientNonce,
+    serverNonce: reply.initialNonce,
+    serverIdentityKey: reply.identityKey,
+  }
 }
 
 export interface RawRequest {
@@ -50,7 +59,11 @@ export interface RawRequest {
 }
 
 /** Signs a request in `session` exactly as AuthFetch would, then sends it (with any overrides). */
-export async function rawRequest(target: FetchLike, session: RawSession, req: RawRequest = {}): Promise<Response> {
+export async function rawRequest(
+  target: FetchLike,
+  session: RawSession,
+  req: RawRequest = {},
+): Promise<Response> {
   const method = req.method ?? 'POST'
   const path = req.path ?? '/echo'
   const search = req.search ?? ''

@@ -8,7 +8,10 @@ export const TEST_SERVER_IDENTITY_KEY = '034f355bdcb7cc0af728ef3cceb9615d90684bb
 export function withTimeout<T>(promise: Promise<T>, ms = 10_000, what = 'request'): Promise<T> {
   let timer: ReturnType<typeof setTimeout>
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not settle within ${ms} ms (unverifiable response?)`)), ms)
+    timer = setTimeout(
+      () => reject(new Error(`${what} did not settle within ${ms} ms (unverifiable response?)`)),
+      ms,
+    )
   })
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer))
 }

@@ -14,7 +14,10 @@ describe('BRC-104 with the real AuthFetch', () => {
     const alice = newClient({ fetch })
     const res = await alice.post('/echo', { message: { body: 'hi ✓' } })
     expect(res.status, await res.clone().text()).toBe(200)
-    expect(await res.json()).toMatchObject({ identityKey: alice.identityKey, body: '{"message":{"body":"hi ✓"}}' })
+    expect(await res.json()).toMatchObject({
+      identityKey: alice.identityKey,
+      body: '{"message":{"body":"hi ✓"}}',
+    })
     expect(runs).toHaveLength(1)
     expect(alice.sent.map((r) => new URL(r.url).pathname)).toEqual(['/.well-known/auth', '/echo'])
   })
@@ -63,7 +66,11 @@ describe('BRC-104 with the real AuthFetch', () => {
     const alice = newClient({ fetch })
     const thrown = await alice.post('/throws', {})
     expect(thrown.status).toBe(400)
-    expect(await thrown.json()).toEqual({ status: 'error', code: 'ERR_INVALID_MESSAGEBOX', description: 'thrown by a route' })
+    expect(await thrown.json()).toEqual({
+      status: 'error',
+      code: 'ERR_INVALID_MESSAGEBOX',
+      description: 'thrown by a route',
+    })
     const missing = await alice.post('/nowhere', {})
     expect(missing.status).toBe(404)
     expect(await missing.json()).toMatchObject({ code: 'ERR_NOT_FOUND' })

@@ -65,7 +65,9 @@ describe('POST /.well-known/auth initialRequest', () => {
     expect(valid).toBe(true)
 
     const sessions = await sessionsOf(request.identityKey)
-    expect(sessions).toMatchObject([{ serverNonce, clientNonce: request.initialNonce, identityKey: request.identityKey, requestCount: 0 }])
+    expect(sessions).toMatchObject([
+      { serverNonce, clientNonce: request.initialNonce, identityKey: request.identityKey, requestCount: 0 },
+    ])
   })
 
   it('issues a different server nonce for every handshake, even a replayed one', async () => {
@@ -131,7 +133,11 @@ describe('POST /.well-known/auth certificateRequest', () => {
       signature,
     })
     const send = () =>
-      fetch(`${RELAY_ORIGIN}/.well-known/auth`, { method: 'POST', headers: { 'content-type': 'application/json' }, body })
+      fetch(`${RELAY_ORIGIN}/.well-known/auth`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body,
+      })
     return { session, send }
   }
 

@@ -45,7 +45,8 @@ const GET_PREIMAGE =
 const GET_SIGNATURE =
   '304402204b02b03b658f9815fe760a4a2fcae4b58612e8f9992d91b5a97244ed42eaee09022014e9ba748d6286fd446a2ab0a20fefb19938ddd51a10d2e54b08d757df609b4b'
 
-const RESPONSE_PREIMAGE = ID_HEX + 'c8' + '00' + '22' + '7b22737461747573223a2273756363657373222c226d65737361676573223a5b5d7d'
+const RESPONSE_PREIMAGE =
+  ID_HEX + 'c8' + '00' + '22' + '7b22737461747573223a2273756363657373222c226d65737361676573223a5b5d7d'
 const RESPONSE_SIGNATURE =
   '3045022100e65e987a9162547edeb5834a943b86050558f30b986ae218166e217b44c7727e0220522e8fc18f23a8f7459cfbdacc64c6aef5efbfbb6e9702d12e6181aa26878ade'
 
@@ -114,7 +115,9 @@ describe('BRC-104 vectors (protocol.md §13.1)', () => {
     const tampered = bytes(POST_PREIMAGE)
     tampered[tampered.length - 2]! ^= 1
     expect(await server.verify(tampered, bytes(POST_SIGNATURE), keyID, CLIENT_PUB)).toBe(false)
-    expect(await server.verify(bytes(POST_PREIMAGE), bytes(POST_SIGNATURE), `${REQUEST_NONCE} ${C}`, CLIENT_PUB)).toBe(false)
+    expect(
+      await server.verify(bytes(POST_PREIMAGE), bytes(POST_SIGNATURE), `${REQUEST_NONCE} ${C}`, CLIENT_PUB),
+    ).toBe(false)
     expect(await server.verify(bytes(POST_PREIMAGE), bytes(POST_SIGNATURE), keyID, SERVER_PUB)).toBe(false)
   })
 
@@ -128,14 +131,18 @@ describe('BRC-104 vectors (protocol.md §13.1)', () => {
       body: new Uint8Array(0),
     })
     expect(toHex(preimage)).toBe(GET_PREIMAGE)
-    expect(await server.verify(preimage, bytes(GET_SIGNATURE), `${REQUEST_NONCE} ${S}`, CLIENT_PUB)).toBe(true)
+    expect(await server.verify(preimage, bytes(GET_SIGNATURE), `${REQUEST_NONCE} ${S}`, CLIENT_PUB)).toBe(
+      true,
+    )
   })
 
   it('builds the 200 response preimage and signs it exactly as the vector (RFC 6979, low-S)', async () => {
     const preimage = responsePreimage({
       requestId: REQUEST_ID,
       status: 200,
-      headers: signedResponseHeaders(new Headers({ 'content-type': 'application/json', 'x-bsv-auth-nonce': 'x' })),
+      headers: signedResponseHeaders(
+        new Headers({ 'content-type': 'application/json', 'x-bsv-auth-nonce': 'x' }),
+      ),
       body: utf8('{"status":"success","messages":[]}'),
     })
     expect(toHex(preimage)).toBe(RESPONSE_PREIMAGE)

@@ -70,7 +70,11 @@ describe('tampering', () => {
     const { fetch, runs } = probeApp()
     const session = await rawHandshake(fetch)
     const res = await rawRequest(fetch, session, {
-      authOverrides: { 'content-type': 'application/json; charset=utf-8', 'user-agent': 'proxy/1.0', accept: '*/*' },
+      authOverrides: {
+        'content-type': 'application/json; charset=utf-8',
+        'user-agent': 'proxy/1.0',
+        accept: '*/*',
+      },
     })
     expect(res.status, await res.clone().text()).toBe(200)
     expect(runs).toHaveLength(1)
@@ -79,7 +83,9 @@ describe('tampering', () => {
   it('refuses a lowercase method the client signed but fetch upper-cased (Q1)', async () => {
     const { fetch, runs } = probeApp()
     const client = newClient({ fetch })
-    await expect(client.fetch('/echo', { method: 'post', headers: { 'content-type': 'application/json' }, body: '{}' })).rejects.toThrow()
+    await expect(
+      client.fetch('/echo', { method: 'post', headers: { 'content-type': 'application/json' }, body: '{}' }),
+    ).rejects.toThrow()
     expect(runs).toHaveLength(0)
   })
 })
@@ -89,7 +95,11 @@ describe('identity binding', () => {
     const { fetch, runs, captured } = await warmedUp()
     const bob = newClient({ fetch })
     await bob.post('/echo', {})
-    const res = await resend(captured, { headers: { ...captured.headers, 'x-bsv-auth-identity-key': bob.identityKey } }, fetch)
+    const res = await resend(
+      captured,
+      { headers: { ...captured.headers, 'x-bsv-auth-identity-key': bob.identityKey } },
+      fetch,
+    )
     await expectRejected(res, 401, 'ERR_AUTH_FAILED')
     expect(runs.map((r) => r.identityKey)).toEqual([runs[0]!.identityKey, bob.identityKey])
   })
@@ -97,7 +107,11 @@ describe('identity binding', () => {
   it("finds no session when A signs with B's session nonce under its own identity", async () => {
     const { fetch, runs } = probeApp()
     const [alice, bob] = [await rawHandshake(fetch), await rawHandshake(fetch)]
-    await expectRejected(await rawRequest(fetch, alice, { serverNonce: bob.serverNonce }), 401, 'ERR_SESSION_NOT_FOUND')
+    await expectRejected(
+      await rawRequest(fetch, alice, { serverNonce: bob.serverNonce }),
+      401,
+      'ERR_SESSION_NOT_FOUND',
+    )
     const claimingBob = await rawRequest(fetch, alice, {
       serverNonce: bob.serverNonce,
       authOverrides: { 'x-bsv-auth-identity-key': bob.identityKey },
@@ -134,7 +148,10 @@ describe('malformed or unknown auth', () => {
 
   const malformed: Array<[string, Record<string, string>]> = [
     ['a 31-byte request id', { 'x-bsv-auth-request-id': btoa('x'.repeat(31)) }],
-    ['a non-canonical request id', { 'x-bsv-auth-request-id': 'MzMzMzMzMzMzMzMzMzMzMzMzMzMzMzMzMzMzMzMzMzN=' }],
+    [
+      'a non-canonical request id',
+      { 'x-bsv-auth-request-id': 'MzMzMzMzMzMzMzMzMzMzMzMzMzMzMzMzMzMzMzMzMzN=' },
+    ],
     ['a non-hex signature', { 'x-bsv-auth-signature': 'zz'.repeat(70) }],
     ['an over-long signature', { 'x-bsv-auth-signature': 'ab'.repeat(73) }],
     ['a 31-byte nonce', { 'x-bsv-auth-nonce': btoa('n'.repeat(31)) }],
@@ -146,7 +163,11 @@ describe('malformed or unknown auth', () => {
     it(`answers 400 ERR_MALFORMED_AUTH_HEADERS for ${what}, before any EC work`, async () => {
       const { fetch, runs } = probeApp()
       const session = await rawHandshake(fetch)
-      await expectRejected(await rawRequest(fetch, session, { authOverrides: overrides }), 400, 'ERR_MALFORMED_AUTH_HEADERS')
+      await expectRejected(
+        await rawRequest(fetch, session, { authOverrides: overrides }),
+        400,
+        'ERR_MALFORMED_AUTH_HEADERS',
+      )
       expect(runs).toHaveLength(0)
     })
   }
@@ -157,7 +178,9 @@ describe('malformed or unknown auth', () => {
     const foreign = btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(48))))
     const res = await rawRequest(fetch, session, { serverNonce: foreign })
     expect(res.status).toBe(401)
-    expect(await res.text()).toMatch(/^\{"status":"error","code":"ERR_SESSION_NOT_FOUND","description":"Session not found for nonce: /)
+    expect(await res.text()).toMatch(
+      /^\{"status":"error","code":"ERR_SESSION_NOT_FOUND","description":"Session not found for nonce: /,
+    )
     expect(runs).toHaveLength(0)
   })
 
@@ -175,7 +198,11 @@ describe('malformed or unknown auth', () => {
   it('answers 413 ERR_REQUEST_TOO_LARGE for a body over the limit, before authentication', async () => {
     const { fetch, runs } = probeApp({ MAX_REQUEST_BODY_BYTES: '1024' })
     const session = await rawHandshake(fetch)
-    await expectRejected(await rawRequest(fetch, session, { body: JSON.stringify({ pad: 'x'.repeat(2000) }) }), 413, 'ERR_REQUEST_TOO_LARGE')
+    await expectRejected(
+      await rawRequest(fetch, session, { body: JSON.stringify({ pad: 'x'.repeat(2000) }) }),
+      413,
+      'ERR_REQUEST_TOO_LARGE',
+    )
     expect(runs).toHaveLength(0)
   })
 })
@@ -190,8 +217,15 @@ describe('server key', () => {
   for (const [what, key] of misconfigured) {
     it(`answers every request with 500 ERR_SERVER_MISCONFIGURED when SERVER_PRIVATE_KEY is ${what}`, async () => {
       const { fetch } = probeApp({ SERVER_PRIVATE_KEY: key })
-      for (const [path, method] of [['/health', 'GET'], ['/.well-known/auth', 'POST'], ['/echo', 'POST']] as const) {
-        const res = await fetch(`https://relay.test${path}`, { method, body: method === 'POST' ? '{}' : undefined })
+      for (const [path, method] of [
+        ['/health', 'GET'],
+        ['/.well-known/auth', 'POST'],
+        ['/echo', 'POST'],
+      ] as const) {
+        const res = await fetch(`https://relay.test${path}`, {
+          method,
+          body: method === 'POST' ? '{}' : undefined,
+        })
         expect(res.status).toBe(500)
         expect(await res.json()).toMatchObject({ status: 'error', code: 'ERR_SERVER_MISCONFIGURED' })
       }

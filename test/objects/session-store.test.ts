@@ -9,7 +9,12 @@ import { inMailbox } from '../helpers/mailbox'
 // in by the test: expiry and eviction are driven, never waited for.
 
 const MINUTE = 60_000
-const limits: SessionLimits = { idleTtlMs: 60 * MINUTE, maxAgeMs: 24 * 60 * MINUTE, maxSessions: 3, maxRequestsPerSession: 1000 }
+const limits: SessionLimits = {
+  idleTtlMs: 60 * MINUTE,
+  maxAgeMs: 24 * 60 * MINUTE,
+  maxSessions: 3,
+  maxRequestsPerSession: 1000,
+}
 const T0 = 1_800_000_000_000
 
 /** Runs `fn` against the session store of a fresh identity's Mailbox. */
@@ -43,7 +48,10 @@ describe('SessionStore (Mailbox Durable Object)', () => {
   it('finds no session for another identity or an unknown nonce', async () => {
     await withStore((store, id) => {
       open(store, id, 'S1')
-      expect(store.claim('S1', '02' + 'ab'.repeat(32), 'n', T0, limits)).toEqual({ ok: false, reason: 'session-not-found' })
+      expect(store.claim('S1', '02' + 'ab'.repeat(32), 'n', T0, limits)).toEqual({
+        ok: false,
+        reason: 'session-not-found',
+      })
       expect(store.claim('S9', id, 'n', T0, limits)).toEqual({ ok: false, reason: 'session-not-found' })
     })
   })
@@ -54,7 +62,10 @@ describe('SessionStore (Mailbox Durable Object)', () => {
       const idle = limits.idleTtlMs
       expect(store.claim('S1', id, 'a', T0 + idle - 1, limits).ok).toBe(true)
       expect(store.claim('S1', id, 'b', T0 + 2 * idle - 2, limits).ok).toBe(true)
-      expect(store.claim('S1', id, 'c', T0 + 3 * idle - 2, limits)).toEqual({ ok: false, reason: 'session-not-found' })
+      expect(store.claim('S1', id, 'c', T0 + 3 * idle - 2, limits)).toEqual({
+        ok: false,
+        reason: 'session-not-found',
+      })
       expect(store.get('S1')).toBeNull()
     })
   })
@@ -67,7 +78,10 @@ describe('SessionStore (Mailbox Durable Object)', () => {
         t += 30 * MINUTE
         expect(store.claim('S1', id, `n${i}`, t, limits).ok).toBe(true)
       }
-      expect(store.claim('S1', id, 'last', T0 + limits.maxAgeMs, limits)).toEqual({ ok: false, reason: 'session-not-found' })
+      expect(store.claim('S1', id, 'last', T0 + limits.maxAgeMs, limits)).toEqual({
+        ok: false,
+        reason: 'session-not-found',
+      })
     })
   })
 
@@ -124,7 +138,9 @@ describe('Mailbox session cleanup alarm', () => {
 
     // Age S1 past its idle expiry; S2 stays fresh.
     await inMailbox(identityKey, (_box, state) => {
-      state.storage.sql.exec("UPDATE auth_sessions SET last_used_at = last_used_at - 7200000 WHERE server_nonce = 'S1'")
+      state.storage.sql.exec(
+        "UPDATE auth_sessions SET last_used_at = last_used_at - 7200000 WHERE server_nonce = 'S1'",
+      )
     })
     expect(await runDurableObjectAlarm(stub)).toBe(true)
     const after = await inMailbox(identityKey, (box, state) => ({

@@ -40,13 +40,15 @@ export function parseAuthHeaders(headers: Headers): AuthHeaders {
     )
   }
   const identityKey = headers.get('x-bsv-auth-identity-key') ?? ''
-  if (!COMPRESSED_KEY.test(identityKey)) malformed('x-bsv-auth-identity-key must be a 33-byte compressed public key in hex')
+  if (!COMPRESSED_KEY.test(identityKey))
+    malformed('x-bsv-auth-identity-key must be a 33-byte compressed public key in hex')
 
   const nonce = headers.get('x-bsv-auth-nonce') ?? ''
   if (!base64Bytes(nonce, 32)) malformed('x-bsv-auth-nonce must be base64 of 32 bytes')
 
   const serverNonce = headers.get('x-bsv-auth-your-nonce') ?? ''
-  if (!base64Bytes(serverNonce, SERVER_NONCE_BYTES)) malformed('x-bsv-auth-your-nonce must be base64 of 48 bytes')
+  if (!base64Bytes(serverNonce, SERVER_NONCE_BYTES))
+    malformed('x-bsv-auth-your-nonce must be base64 of 48 bytes')
 
   const requestIdBase64 = headers.get('x-bsv-auth-request-id') ?? ''
   const requestId = base64Bytes(requestIdBase64, 32)

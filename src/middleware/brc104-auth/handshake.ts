@@ -77,12 +77,17 @@ async function certificateResponse(env: Env, key: ServerKey, message: AuthMessag
   }
   if (!isByteArray(signature)) invalid('signature must be an array of DER bytes.')
   const signedData = utf8.encode(JSON.stringify(message.requestedCertificates))
-  if (!(await key.signer.verify(signedData, Uint8Array.from(signature), `${nonce} ${serverNonce}`, identityKey))) {
+  if (
+    !(await key.signer.verify(signedData, Uint8Array.from(signature), `${nonce} ${serverNonce}`, identityKey))
+  ) {
     throw new RelayError('ERR_AUTH_FAILED', 'Signature is not valid')
   }
-  const claim = await storage<ClaimResult>(() => mailbox(env, identityKey).claimRequest(identityKey, serverNonce, nonce))
+  const claim = await storage<ClaimResult>(() =>
+    mailbox(env, identityKey).claimRequest(identityKey, serverNonce, nonce),
+  )
   if (!claim.ok) {
-    if (claim.reason === 'replayed') throw new RelayError('ERR_REPLAYED_REQUEST', 'This nonce was already used in this session.')
+    if (claim.reason === 'replayed')
+      throw new RelayError('ERR_REPLAYED_REQUEST', 'This nonce was already used in this session.')
     throw sessionNotFound(serverNonce)
   }
   const responseNonce = toBase64(randomBytes(32))

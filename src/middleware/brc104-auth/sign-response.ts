@@ -12,7 +12,11 @@ const EMPTY_JSON = new TextEncoder().encode('{}')
  * conforming servers disagree on its encoding, §4.4) and drops any `x-bsv-auth*` header a handler set,
  * so nothing unsigned in the `x-bsv-` space reaches the client.
  */
-export async function signResponse(response: Response, request: VerifiedRequest, key: ServerKey): Promise<Response> {
+export async function signResponse(
+  response: Response,
+  request: VerifiedRequest,
+  key: ServerKey,
+): Promise<Response> {
   const headers = new Headers(response.headers)
   let body: Uint8Array = new Uint8Array(await response.arrayBuffer())
   if (body.length === 0) {

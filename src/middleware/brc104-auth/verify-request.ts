@@ -15,7 +15,11 @@ export interface VerifiedRequest {
 }
 
 /** Claims a request nonce in the caller's session (the Mailbox Durable Object of `identityKey`). */
-export type ClaimRequest = (identityKey: string, serverNonce: string, requestNonce: string) => Promise<ClaimResult>
+export type ClaimRequest = (
+  identityKey: string,
+  serverNonce: string,
+  requestNonce: string,
+) => Promise<ClaimResult>
 
 const utf8 = new TextEncoder()
 const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
@@ -53,7 +57,12 @@ export async function verifyRequest(
   let valid = await key.signer.verify(requestPreimage(signed), auth.signature, keyID, auth.identityKey)
   if (!valid && sentEmptyJsonBody(request, body)) {
     // Go clients sign `{}` but strip it from the wire (protocol.md §3.4).
-    valid = await key.signer.verify(requestPreimage({ ...signed, body: utf8.encode('{}') }), auth.signature, keyID, auth.identityKey)
+    valid = await key.signer.verify(
+      requestPreimage({ ...signed, body: utf8.encode('{}') }),
+      auth.signature,
+      keyID,
+      auth.identityKey,
+    )
   }
   if (!valid) throw new RelayError('ERR_AUTH_FAILED', 'Signature is not valid')
 
