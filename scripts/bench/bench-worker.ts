@@ -33,7 +33,11 @@ import { loadServerKey } from '../../src/crypto/server-key'
 import type { AppEnv, Env } from '../../src/env'
 import { RelayError, toErrorBody } from '../../src/errors'
 import { brc104Auth, handshake } from '../../src/middleware/brc104-auth'
-import { requestPreimage, responsePreimage, signedRequestHeaders } from '../../src/middleware/brc104-auth/payload'
+import {
+  requestPreimage,
+  responsePreimage,
+  signedRequestHeaders,
+} from '../../src/middleware/brc104-auth/payload'
 import { cors } from '../../src/middleware/cors'
 import { rawBody } from '../../src/middleware/raw-body'
 import { serverKey } from '../../src/middleware/server-key'
@@ -202,11 +206,18 @@ async function handshakeThroughApp(env: Env, ctx: ExecutionContext, clientKey: s
     ctx,
   )
   const json = (await res.json()) as { initialNonce?: string }
-  if (res.status !== 200 || !json.initialNonce) throw new Error(`handshake failed: ${res.status} ${JSON.stringify(json)}`)
+  if (res.status !== 200 || !json.initialNonce)
+    throw new Error(`handshake failed: ${res.status} ${JSON.stringify(json)}`)
   return json.initialNonce
 }
 
-async function prepareOursGeneral(n: number, size: Size, env: Env, ctx: ExecutionContext, serverIdentity: string) {
+async function prepareOursGeneral(
+  n: number,
+  size: Size,
+  env: Env,
+  ctx: ExecutionContext,
+  serverIdentity: string,
+) {
   const client = new AuthSigner(randomKeyHex())
   const serverNonce = await handshakeThroughApp(env, ctx, client.identityKey, toBase64(randomBytes(48)))
   const shape = requestShape(size)
@@ -285,7 +296,12 @@ interface SignedBatchItem {
   responseKeyID: string
 }
 
-async function signedBatch(n: number, size: Size, client: AuthSigner, serverIdentity: string): Promise<SignedBatchItem[]> {
+async function signedBatch(
+  n: number,
+  size: Size,
+  client: AuthSigner,
+  serverIdentity: string,
+): Promise<SignedBatchItem[]> {
   const shape = requestShape(size)
   const serverNonce = toBase64(randomBytes(48))
   const clientNonce = toBase64(randomBytes(48))
@@ -352,7 +368,9 @@ async function prepareFloorGeneral(n: number, size: Size, serverKeyHex: string) 
   // The per-peer ECDH secret is cached (computed once, outside the timed loop), as in ours.
   const clientPoint = Point.fromHex(client.identityKey)
   const shared = clientPoint.multiply(sk).toBytes(true)
-  const hmacKey = await crypto.subtle.importKey('raw', shared, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign'])
+  const hmacKey = await crypto.subtle.importKey('raw', shared, { name: 'HMAC', hash: 'SHA-256' }, false, [
+    'sign',
+  ])
   return async () => {
     let ok = 0
     for (const item of items) {
@@ -360,7 +378,8 @@ async function prepareFloorGeneral(n: number, size: Size, serverKeyHex: string) 
       const h = await hmacScalar(hmacKey, item.keyID)
       const childPub = clientPoint.add(Point.BASE.multiply(h)).toBytes(true)
       const digest = await sha256(item.preimage)
-      if (!secp256k1.verify(item.signature, digest, childPub, { prehash: false, lowS: false, format: 'der' })) continue
+      if (!secp256k1.verify(item.signature, digest, childPub, { prehash: false, lowS: false, format: 'der' }))
+        continue
       // sign: childPriv = sk + h' mod n, ECDSA (RFC 6979, low-S) over SHA-256(response preimage), DER
       const h2 = await hmacScalar(hmacKey, item.responseKeyID)
       const childPriv = Fn.toBytes(Fn.create(sk + h2))
@@ -388,7 +407,9 @@ async function prepareFloorHandshake(n: number, serverKeyHex: string) {
     for (const job of jobs) {
       // A new peer: ECDH, then the child key and one signature.
       const shared = Point.fromHex(job.client).multiply(sk).toBytes(true)
-      const hmacKey = await crypto.subtle.importKey('raw', shared, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign'])
+      const hmacKey = await crypto.subtle.importKey('raw', shared, { name: 'HMAC', hash: 'SHA-256' }, false, [
+        'sign',
+      ])
       const h = await hmacScalar(hmacKey, job.keyID)
       secp256k1.sign(await sha256(job.data), Fn.toBytes(Fn.create(sk + h)), { prehash: false, format: 'der' })
       ok++
@@ -451,7 +472,8 @@ async function baselineHandshake(server: BaselineServer, clientWallet: ProtoWall
     requestedCertificates: { certifiers: [], types: {} },
   })
   const reply = server.transport.sent.pop()
-  if (reply?.messageType !== 'initialResponse' || !reply.initialNonce) throw new Error('baseline handshake failed')
+  if (reply?.messageType !== 'initialResponse' || !reply.initialNonce)
+    throw new Error('baseline handshake failed')
   return reply.initialNonce
 }
 
@@ -471,7 +493,9 @@ async function prepareBaselineGeneral(n: number, size: Size, serverKeyHex: strin
   const cacheKey = `${serverKeyHex}:${size}`
   let server = baselineServers.get(cacheKey)
   if (!server) {
-    server = baselineServer(serverKeyHex, (payload) => expressResponsePayload(payload.slice(0, 32), shape.response))
+    server = baselineServer(serverKeyHex, (payload) =>
+      expressResponsePayload(payload.slice(0, 32), shape.response),
+    )
     baselineServers.set(cacheKey, server)
   }
   const clientPrivate = PrivateKey.fromRandom()
@@ -539,9 +563,21 @@ async function prepareBaselineFreshWallet(n: number, serverKeyHex: string) {
     const requestId = randomBytes(32)
     const keyID = `${toBase64(randomBytes(32))} ${serverNonce}`
     const payload = Array.from(
-      requestPreimage({ requestId, method: 'POST', path: shape.path, search: '', headers: [['content-type', 'application/json']], body: shape.body }),
+      requestPreimage({
+        requestId,
+        method: 'POST',
+        path: shape.path,
+        search: '',
+        headers: [['content-type', 'application/json']],
+        body: shape.body,
+      }),
     )
-    const { signature } = await clientWallet.createSignature({ data: payload, protocolID: AUTH_PROTOCOL, keyID, counterparty: serverIdentity })
+    const { signature } = await clientWallet.createSignature({
+      data: payload,
+      protocolID: AUTH_PROTOCOL,
+      keyID,
+      counterparty: serverIdentity,
+    })
     jobs.push({ payload, signature, keyID, requestId: Array.from(requestId) })
   }
   return async () => {
@@ -632,25 +668,43 @@ const noAuthApp = (() => {
   return app
 })()
 
-async function prepareDiagnostic(name: string, n: number, env: Env, ctx: ExecutionContext, key: ServerKey): Promise<Runner> {
+async function prepareDiagnostic(
+  name: string,
+  n: number,
+  env: Env,
+  ctx: ExecutionContext,
+  key: ServerKey,
+): Promise<Runner> {
   const client = new AuthSigner(randomKeyHex())
   await key.signer.sign(utf8.encode('warm'), 'warm', client.identityKey)
   const items = await signedBatch(n, name.endsWith('64k') ? '64k' : 'small', client, key.identityKey)
   const clientPoint = Point.fromHex(client.identityKey)
   const scalars = items.map((item) => Fn.create(BigInt('0x' + toHex(item.signature.subarray(8, 40)))))
-  const loop = (body: (i: number) => Promise<unknown> | unknown): Runner => async () => {
-    for (let i = 0; i < n; i++) await body(i)
-    return n
-  }
+  const loop =
+    (body: (i: number) => Promise<unknown> | unknown): Runner =>
+    async () => {
+      for (let i = 0; i < n; i++) await body(i)
+      return n
+    }
   switch (name) {
     case 'diag-verify':
-      return loop((i) => key.signer.verify(items[i]!.preimage, items[i]!.signature, items[i]!.keyID, client.identityKey))
+      return loop((i) =>
+        key.signer.verify(items[i]!.preimage, items[i]!.signature, items[i]!.keyID, client.identityKey),
+      )
     case 'diag-sign':
-      return loop((i) => key.signer.sign(items[i]!.responsePreimage, items[i]!.responseKeyID, client.identityKey))
+      return loop((i) =>
+        key.signer.sign(items[i]!.responsePreimage, items[i]!.responseKeyID, client.identityKey),
+      )
     case 'diag-sha256-64k':
       return loop((i) => sha256(items[i]!.preimage))
     case 'diag-hmac': {
-      const hmacKey = await crypto.subtle.importKey('raw', randomBytes(33), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign'])
+      const hmacKey = await crypto.subtle.importKey(
+        'raw',
+        randomBytes(33),
+        { name: 'HMAC', hash: 'SHA-256' },
+        false,
+        ['sign'],
+      )
       return loop((i) => hmacScalar(hmacKey, items[i]!.keyID))
     }
     case 'diag-g-multiply':
@@ -728,15 +782,33 @@ async function prepareDiagnostic(name: string, n: number, env: Env, ctx: Executi
     case 'diag-noble-sign-request-built': {
       // An ECDSA instance built inside a request (CSPRNG available: nonce-inversion blinding on).
       const curve = ecdsa(Point, (secp256k1 as unknown as { hash: Parameters<typeof ecdsa>[1] }).hash)
-      return loop((i) => curve.sign(items[i]!.preimage.subarray(0, 32), Fn.toBytes(scalars[i]!), { prehash: false, format: 'der' }))
+      return loop((i) =>
+        curve.sign(items[i]!.preimage.subarray(0, 32), Fn.toBytes(scalars[i]!), {
+          prehash: false,
+          format: 'der',
+        }),
+      )
     }
     case 'diag-noble-sign-module':
-      return loop((i) => secp256k1.sign(items[i]!.preimage.subarray(0, 32), Fn.toBytes(scalars[i]!), { prehash: false, format: 'der' }))
+      return loop((i) =>
+        secp256k1.sign(items[i]!.preimage.subarray(0, 32), Fn.toBytes(scalars[i]!), {
+          prehash: false,
+          format: 'der',
+        }),
+      )
     case 'diag-noble-verify': {
       const sk = randomBytes(32)
       const pk = secp256k1.getPublicKey(sk)
-      const sigs = items.map((item) => secp256k1.sign(item.preimage.subarray(0, 32), sk, { prehash: false, format: 'der' }))
-      return loop((i) => secp256k1.verify(sigs[i]!, items[i]!.preimage.subarray(0, 32), pk, { prehash: false, format: 'der', lowS: false }))
+      const sigs = items.map((item) =>
+        secp256k1.sign(item.preimage.subarray(0, 32), sk, { prehash: false, format: 'der' }),
+      )
+      return loop((i) =>
+        secp256k1.verify(sigs[i]!, items[i]!.preimage.subarray(0, 32), pk, {
+          prehash: false,
+          format: 'der',
+          lowS: false,
+        }),
+      )
     }
     case 'diag-do-claim': {
       const identity = client.identityKey

@@ -8,7 +8,10 @@ const REQUEST_TIMEOUT_MS = 10_000
 function withTimeout(promise, what) {
   let timer
   const timeout = new Promise((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: no verifiable response within ${REQUEST_TIMEOUT_MS} ms`)), REQUEST_TIMEOUT_MS)
+    timer = setTimeout(
+      () => reject(new Error(`${what}: no verifiable response within ${REQUEST_TIMEOUT_MS} ms`)),
+      REQUEST_TIMEOUT_MS,
+    )
   })
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer))
 }
@@ -53,11 +56,14 @@ async function cycle(client, seq, record) {
     message: { recipient: client.identityKey, messageBox: 'bench', messageId, body: 'hello from the bench' },
   })
   const listed = await timed('/listMessages', { messageBox: 'bench' })
-  const ids = Array.isArray(listed.json?.messages) ? listed.json.messages.map((m) => m.messageId).filter(Boolean) : []
+  const ids = Array.isArray(listed.json?.messages)
+    ? listed.json.messages.map((m) => m.messageId).filter(Boolean)
+    : []
   await timed('/acknowledgeMessage', { messageIds: ids.length ? ids : [messageId] })
 }
 
-const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]
+const percentile = (sorted, p) =>
+  sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]
 
 /**
  * Runs K clients for `seconds` after one warm-up cycle each (handshake included), measuring
@@ -137,11 +143,22 @@ export async function clientCryptoCost(n = 40) {
   const protocolID = [2, 'auth message signature']
   const samples = []
   for (let i = 0; i < n + 5; i++) {
-    const response = await server.createSignature({ data, protocolID, keyID: `r${i} ${sessionNonce}`, counterparty: clientKey })
+    const response = await server.createSignature({
+      data,
+      protocolID,
+      keyID: `r${i} ${sessionNonce}`,
+      counterparty: clientKey,
+    })
     const start = performance.now()
     await client.createSignature({ data, protocolID, keyID: `q${i} s`, counterparty: serverKey })
     await verifyNonce(sessionNonce, client)
-    await client.verifySignature({ data, signature: response.signature, protocolID, keyID: `r${i} ${sessionNonce}`, counterparty: serverKey })
+    await client.verifySignature({
+      data,
+      signature: response.signature,
+      protocolID,
+      keyID: `r${i} ${sessionNonce}`,
+      counterparty: serverKey,
+    })
     if (i >= 5) samples.push(performance.now() - start)
   }
   samples.sort((a, b) => a - b)

@@ -43,7 +43,10 @@ const CASES = [
   ['diag-app-no-auth-small', 200],
 ]
 /** `--diag`: where one request's time goes (pieces of it), instead of the report. */
-const DIAG_ONLY = process.argv.find((a) => a.startsWith('--only='))?.slice(7).split(',')
+const DIAG_ONLY = process.argv
+  .find((a) => a.startsWith('--only='))
+  ?.slice(7)
+  .split(',')
 const DIAG_CASES_ALL = [
   ['ours-general-small', 200],
   ['diag-mw-no-do-small', 200],
@@ -69,7 +72,9 @@ const DIAG_CASES_ALL = [
   ['diag-noble-verify', 200],
 ]
 const DIAG_CASES = DIAG_ONLY
-  ? [...CASES, ...DIAG_CASES_ALL].filter(([name], i, all) => DIAG_ONLY.includes(name) && all.findIndex(([n]) => n === name) === i)
+  ? [...CASES, ...DIAG_CASES_ALL].filter(
+      ([name], i, all) => DIAG_ONLY.includes(name) && all.findIndex(([n]) => n === name) === i,
+    )
   : DIAG_CASES_ALL
 const scale = QUICK ? 0.25 : 1
 
@@ -104,7 +109,8 @@ async function timedRun(worker, name, n) {
   const result = await post(worker.origin, `/bench/run?case=${name}`)
   const wallMs = performance.now() - t0
   const cpuMs = (worker.cpuNs() - cpu0) / 1e6
-  if (result.ok !== n) throw new Error(`${name}: ${result.ok}/${n} iterations succeeded; first failure: ${result.firstFailure}`)
+  if (result.ok !== n)
+    throw new Error(`${name}: ${result.ok}/${n} iterations succeeded; first failure: ${result.firstFailure}`)
   return { cpuMs, wallMs }
 }
 
@@ -112,7 +118,10 @@ function machine() {
   const list = cpus()
   let workerd = ''
   try {
-    workerd = execSync('npx workerd --version', { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim()
+    workerd = execSync('npx workerd --version', {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).trim()
   } catch {
     workerd = 'workerd (version unknown)'
   }
@@ -124,7 +133,8 @@ function machine() {
  * local disk's write+fsync per Durable Object commit (nothing like production DO storage) is not counted.
  */
 const STATE_DIR =
-  process.argv.find((a) => a.startsWith('--state-dir='))?.slice(12) ?? (existsSync('/dev/shm') ? '/dev/shm' : tmpdir())
+  process.argv.find((a) => a.startsWith('--state-dir='))?.slice(12) ??
+  (existsSync('/dev/shm') ? '/dev/shm' : tmpdir())
 
 async function microBench(log, cases = CASES) {
   const persistTo = mkdtempSync(join(STATE_DIR, 'brc33-bench-'))
@@ -217,7 +227,9 @@ async function main() {
   log(`bench: ${QUICK ? 'quick' : 'full'} run, ${ROUNDS} rounds`)
   if (DIAG) {
     const { samples } = await microBench(log, DIAG_CASES)
-    process.stdout.write('| piece (per operation) | CPU ms | CPU spread | wall ms | rounds |\n|---|---:|---:|---:|---:|\n')
+    process.stdout.write(
+      '| piece (per operation) | CPU ms | CPU spread | wall ms | rounds |\n|---|---:|---:|---:|---:|\n',
+    )
     for (const [name] of DIAG_CASES) process.stdout.write(row(name, samples.get(name)) + '\n')
     return
   }
@@ -237,7 +249,9 @@ async function main() {
   const lines = []
   lines.push(`## Request cost (\`npm run bench\`, ${when})`)
   lines.push('')
-  lines.push(`Machine: ${machine()}; shared and noisy. One run; every figure below is from it. Local DO/D1 state in ${STATE_DIR}.`)
+  lines.push(
+    `Machine: ${machine()}; shared and noisy. One run; every figure below is from it. Local DO/D1 state in ${STATE_DIR}.`,
+  )
   lines.push(
     `CPU = the worker's workerd process's CPU time (all threads, Mailbox DO included; not wrangler's dev proxy) per operation, from /proc, over one invocation running a batch; ` +
       `wall = that invocation's wall time per operation. Both minus an empty invocation (${fmt(overhead.cpu)} ms CPU, ${fmt(overhead.wall)} ms wall). ` +
@@ -246,36 +260,96 @@ async function main() {
   lines.push('')
   lines.push('| measurement (per operation) | CPU ms (median) | CPU spread | wall ms | rounds |')
   lines.push('|---|---:|---:|---:|---:|')
-  lines.push(row('**ours**, general request, listMessages-sized (verify + DO nonce claim + sign, full middleware chain)', s('ours-general-small')))
+  lines.push(
+    row(
+      '**ours**, general request, listMessages-sized (verify + DO nonce claim + sign, full middleware chain)',
+      s('ours-general-small'),
+    ),
+  )
   lines.push(row('**ours**, general request, sendMessage with 64 KiB body', s('ours-general-64k')))
-  lines.push(row('**ours**, handshake, new identity (ECDH + sign + new Mailbox DO + session write)', s('ours-handshake-new')))
-  lines.push(row('**ours**, handshake, returning identity (cached ECDH, warm DO)', s('ours-handshake-returning')))
+  lines.push(
+    row(
+      '**ours**, handshake, new identity (ECDH + sign + new Mailbox DO + session write)',
+      s('ours-handshake-new'),
+    ),
+  )
+  lines.push(
+    row('**ours**, handshake, returning identity (cached ECDH, warm DO)', s('ours-handshake-returning')),
+  )
   lines.push(row('our AuthSigner alone, verify + sign, listMessages-sized', s('signer-general-small')))
   lines.push(row('our AuthSigner alone, verify + sign, 64 KiB', s('signer-general-64k')))
-  lines.push(row('**floor** (@noble/curves 2.4.0 API directly), verify + sign, listMessages-sized', s('floor-general-small')))
+  lines.push(
+    row(
+      '**floor** (@noble/curves 2.4.0 API directly), verify + sign, listMessages-sized',
+      s('floor-general-small'),
+    ),
+  )
   lines.push(row('**floor**, verify + sign, 64 KiB', s('floor-general-64k')))
   lines.push(row('**floor**, handshake (ECDH + sign)', s('floor-handshake')))
-  lines.push(row('**baseline** (@bsv/sdk Peer + ProtoWallet, Express way), general, listMessages-sized', s('baseline-general-small')))
+  lines.push(
+    row(
+      '**baseline** (@bsv/sdk Peer + ProtoWallet, Express way), general, listMessages-sized',
+      s('baseline-general-small'),
+    ),
+  )
   lines.push(row('**baseline**, general, 64 KiB', s('baseline-general-64k')))
   lines.push(row('**baseline**, handshake (createNonce + sign, new identity)', s('baseline-handshake')))
-  lines.push(row('baseline variant: a new ProtoWallet per request (naive Workers port), general, listMessages-sized', s('baseline-fresh-wallet-small')))
-  lines.push(row('where it goes: ours, listMessages-sized, Mailbox DO replaced by an in-memory map (Worker share)', s('diag-mw-no-do-small')))
-  lines.push(row('where it goes: ours, 64 KiB, Mailbox DO replaced by an in-memory map', s('diag-mw-no-do-64k')))
-  lines.push(row('where it goes: ours, handshake new identity, Mailbox DO replaced by an in-memory map', s('diag-handshake-new-no-do')))
-  lines.push(row('where it goes: one Mailbox `claimRequest` RPC alone (both sides, local workerd)', s('diag-do-claim')))
-  lines.push(row('where it goes: the framework alone (CORS, key, raw body, Hono, JSON route; no BRC-104)', s('diag-app-no-auth-small')))
+  lines.push(
+    row(
+      'baseline variant: a new ProtoWallet per request (naive Workers port), general, listMessages-sized',
+      s('baseline-fresh-wallet-small'),
+    ),
+  )
+  lines.push(
+    row(
+      'where it goes: ours, listMessages-sized, Mailbox DO replaced by an in-memory map (Worker share)',
+      s('diag-mw-no-do-small'),
+    ),
+  )
+  lines.push(
+    row('where it goes: ours, 64 KiB, Mailbox DO replaced by an in-memory map', s('diag-mw-no-do-64k')),
+  )
+  lines.push(
+    row(
+      'where it goes: ours, handshake new identity, Mailbox DO replaced by an in-memory map',
+      s('diag-handshake-new-no-do'),
+    ),
+  )
+  lines.push(
+    row(
+      'where it goes: one Mailbox `claimRequest` RPC alone (both sides, local workerd)',
+      s('diag-do-claim'),
+    ),
+  )
+  lines.push(
+    row(
+      'where it goes: the framework alone (CORS, key, raw body, Hono, JSON route; no BRC-104)',
+      s('diag-app-no-auth-small'),
+    ),
+  )
   const ratioRows = [
     ['ours/floor, general listMessages-sized', ratio(s('ours-general-small'), s('floor-general-small'))],
     ['ours/floor, general 64 KiB', ratio(s('ours-general-64k'), s('floor-general-64k'))],
     ['ours/floor, handshake (new identity)', ratio(s('ours-handshake-new'), s('floor-handshake'))],
-    ['baseline/ours, general listMessages-sized', ratio(s('baseline-general-small'), s('ours-general-small'))],
+    [
+      'baseline/ours, general listMessages-sized',
+      ratio(s('baseline-general-small'), s('ours-general-small')),
+    ],
     ['baseline/ours, general 64 KiB', ratio(s('baseline-general-64k'), s('ours-general-64k'))],
     ['baseline/ours, handshake (new identity)', ratio(s('baseline-handshake'), s('ours-handshake-new'))],
-    ['ours/floor, general listMessages-sized, Worker share (DO in memory)', ratio(s('diag-mw-no-do-small'), s('floor-general-small'))],
-    ['baseline/ours, general listMessages-sized, Worker share (DO in memory, as the baseline)', ratio(s('baseline-general-small'), s('diag-mw-no-do-small'))],
+    [
+      'ours/floor, general listMessages-sized, Worker share (DO in memory)',
+      ratio(s('diag-mw-no-do-small'), s('floor-general-small')),
+    ],
+    [
+      'baseline/ours, general listMessages-sized, Worker share (DO in memory, as the baseline)',
+      ratio(s('baseline-general-small'), s('diag-mw-no-do-small')),
+    ],
   ]
   for (const [label, r] of ratioRows) {
-    lines.push(`| ratio ${label} (paired per round) | ${fmt(r.median)}× | ${fmt(r.low)}–${fmt(r.high)} | | ${ROUNDS} |`)
+    lines.push(
+      `| ratio ${label} (paired per round) | ${fmt(r.median)}× | ${fmt(r.low)}–${fmt(r.high)} | | ${ROUNDS} |`,
+    )
   }
   if (e2e.error) {
     lines.push(`| end to end | failed: ${e2e.error.replace(/\|/g, '/').replace(/\n/g, ' ')} | | | |`)
@@ -295,13 +369,17 @@ async function main() {
   lines.push(
     `| once per isolate: extra CPU of its first request (server key, noble's base-point table, first JIT) | ${fmt(firstRequest.cpu)} | | ${fmt(firstRequest.wall)} | 1 |`,
   )
-  lines.push(`| client's own crypto per request (@bsv/sdk in Node: sign + verifyNonce + verify) | ${fmt(clientCrypto)} | | | 1 |`)
+  lines.push(
+    `| client's own crypto per request (@bsv/sdk in Node: sign + verifyNonce + verify) | ${fmt(clientCrypto)} | | | 1 |`,
+  )
   lines.push('')
   if (!e2e.error) {
     lines.push(
       `End to end: client and server share this ${cpus().length}-core machine, so the load generator's own crypto ` +
         `(${fmt(clientCrypto)} ms per request in @bsv/sdk) competes with the relay for the same cores; ` +
-        `responses seen: ${Object.entries(e2e.statuses).map(([k, v]) => `${k} ×${v}`).join(', ')}.` +
+        `responses seen: ${Object.entries(e2e.statuses)
+          .map(([k, v]) => `${k} ×${v}`)
+          .join(', ')}.` +
         (e2e.firstError ? ` First failure: ${e2e.firstError}` : ''),
     )
     lines.push('')

@@ -34,10 +34,14 @@ export function freePort() {
 
 /** Applies the D1 migrations to a local state directory. */
 export function migrateLocal(persistTo) {
-  const result = spawnSync('npx', ['wrangler', 'd1', 'migrations', 'apply', 'DB', '--local', '--persist-to', persistTo], {
-    env: WRANGLER_ENV,
-    encoding: 'utf8',
-  })
+  const result = spawnSync(
+    'npx',
+    ['wrangler', 'd1', 'migrations', 'apply', 'DB', '--local', '--persist-to', persistTo],
+    {
+      env: WRANGLER_ENV,
+      encoding: 'utf8',
+    },
+  )
   if (result.status !== 0) throw new Error(`d1 migrations failed:\n${result.stdout}\n${result.stderr}`)
 }
 

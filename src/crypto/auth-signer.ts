@@ -101,7 +101,12 @@ export class AuthSigner {
    * Never throws: a malformed signature, keyID or key is just not valid. High-S signatures are
    * accepted, as the SDK's verifier accepts them.
    */
-  async verify(data: Uint8Array, signature: Uint8Array, keyID: string, counterparty: string): Promise<boolean> {
+  async verify(
+    data: Uint8Array,
+    signature: Uint8Array,
+    keyID: string,
+    counterparty: string,
+  ): Promise<boolean> {
     try {
       const { r, s } = this.curve.Signature.fromBytes(signature, 'der')
       const [h, digest, peer] = await Promise.all([
@@ -114,7 +119,9 @@ export class AuthSigner {
       const u2 = Fn.mul(r, sInv)
       // ECDSA: R = u1·G + u2·childPub with childPub = PK + h·G. Regrouped as (u1 + u2·h)·G + u2·PK it
       // is the same point without computing h·G; both scalars and points are public here.
-      const R = Point.BASE.multiplyUnsafe(Fn.add(u1, Fn.mul(u2, h))).add(this.tableFor(peer).multiplyUnsafe(u2))
+      const R = Point.BASE.multiplyUnsafe(Fn.add(u1, Fn.mul(u2, h))).add(
+        this.tableFor(peer).multiplyUnsafe(u2),
+      )
       if (R.is0()) return false
       return Fn.create(R.toAffine().x) === r
     } catch {
@@ -136,14 +143,16 @@ export class AuthSigner {
 
   /** `h = HMAC-SHA256(compressed(sk·PK), "2-auth message signature-<keyID>") mod n`. */
   private async invoiceScalar(keyID: string, counterparty: string): Promise<bigint> {
-    if (keyID.length < 1 || keyID.length > MAX_KEY_ID_LENGTH) throw new Error('keyID must be 1..800 characters')
+    if (keyID.length < 1 || keyID.length > MAX_KEY_ID_LENGTH)
+      throw new Error('keyID must be 1..800 characters')
     const peer = await this.peer(counterparty)
     return invoiceScalar(peer.hmacKey, INVOICE_PREFIX + keyID)
   }
 
   /** The cached per-counterparty material; the ECDH runs once per counterparty per isolate. */
   private peer(counterparty: string): Promise<Peer> {
-    const key = counterparty === 'self' || counterparty === 'anyone' ? counterparty : counterparty.toLowerCase()
+    const key =
+      counterparty === 'self' || counterparty === 'anyone' ? counterparty : counterparty.toLowerCase()
     const cached = this.peers.get(key)
     if (cached) return cached
     const created = this.createPeer(key)
@@ -158,8 +167,17 @@ export class AuthSigner {
   private async createPeer(counterparty: string): Promise<Peer> {
     // 'self' and 'anyone' as the SDK defines them: our own key, and the key whose secret is 1.
     const point =
-      counterparty === 'self' ? this.publicPoint : counterparty === 'anyone' ? Point.BASE : publicKeyFromHex(counterparty)
-    return { key: counterparty, point, hmacKey: await importSharedSecret(sharedSecret(this.secret, point)), verifications: 0 }
+      counterparty === 'self'
+        ? this.publicPoint
+        : counterparty === 'anyone'
+          ? Point.BASE
+          : publicKeyFromHex(counterparty)
+    return {
+      key: counterparty,
+      point,
+      hmacKey: await importSharedSecret(sharedSecret(this.secret, point)),
+      verifications: 0,
+    }
   }
 }
 

@@ -52,13 +52,21 @@ export function importSharedSecret(shared: Uint8Array): Promise<CryptoKey> {
 }
 
 /** `PrivateKey.deriveChild(PK, invoice)`: our child private key for a counterparty. */
-export async function deriveChildPrivate(privateKey: bigint, counterparty: CurvePoint, invoice: string): Promise<bigint> {
+export async function deriveChildPrivate(
+  privateKey: bigint,
+  counterparty: CurvePoint,
+  invoice: string,
+): Promise<bigint> {
   const h = await invoiceScalar(await importSharedSecret(sharedSecret(privateKey, counterparty)), invoice)
   return Fn.create(privateKey + h)
 }
 
 /** `PublicKey.deriveChild(sk, invoice)`: the counterparty's child public key as we derive it. */
-export async function deriveChildPublic(privateKey: bigint, counterparty: CurvePoint, invoice: string): Promise<CurvePoint> {
+export async function deriveChildPublic(
+  privateKey: bigint,
+  counterparty: CurvePoint,
+  invoice: string,
+): Promise<CurvePoint> {
   const h = await invoiceScalar(await importSharedSecret(sharedSecret(privateKey, counterparty)), invoice)
   return h === 0n ? counterparty : counterparty.add(Point.BASE.multiply(h))
 }

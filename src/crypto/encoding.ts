@@ -17,7 +17,9 @@ export function base64Bytes(text: string, length: number): Uint8Array | null {
 
 /** Standard base64 of `bytes`, with padding. */
 export function toBase64(bytes: Uint8Array): string {
-  return encodeBase64(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer)
+  return encodeBase64(
+    bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer,
+  )
 }
 
 /** Decodes hex (either case) of `minBytes`..`maxBytes` bytes, or returns null. */

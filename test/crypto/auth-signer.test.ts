@@ -54,7 +54,9 @@ describe('BRC-42 derivation (protocol.md §13.1 spec vectors)', () => {
       publicKeyFromHex('033f9160df035156f1c48e75eae99914fa1a1546bec19781e8eddb900200bff9d1'),
       'f3WCaUmnN9U=',
     )
-    expect(child.toString(16).padStart(64, '0')).toBe('761656715bbfa172f8f9f58f5af95d9d0dfd69014cfdcacc9a245a10ff8893ef')
+    expect(child.toString(16).padStart(64, '0')).toBe(
+      '761656715bbfa172f8f9f58f5af95d9d0dfd69014cfdcacc9a245a10ff8893ef',
+    )
   })
 
   it('derives the public-key vector', async () => {
@@ -70,15 +72,29 @@ describe('BRC-42 derivation (protocol.md §13.1 spec vectors)', () => {
     const server = privateKeyFromHex(SERVER_PRIV)
     const client = privateKeyFromHex(CLIENT_PRIV)
     // What the client derives for the server's handshake and response signatures.
-    expect((await deriveChildPublic(client, publicKeyFromHex(SERVER_PUB), `${INVOICE_PREFIX}${C} ${S}`)).toHex(true)).toBe(
-      '02bef2e42857b5708180c069bdcd10e6350fb7947e21370f098e6bab1e7d121773',
-    )
     expect(
-      (await deriveChildPublic(client, publicKeyFromHex(SERVER_PUB), `${INVOICE_PREFIX}${RESPONSE_NONCE} ${C}`)).toHex(true),
+      (await deriveChildPublic(client, publicKeyFromHex(SERVER_PUB), `${INVOICE_PREFIX}${C} ${S}`)).toHex(
+        true,
+      ),
+    ).toBe('02bef2e42857b5708180c069bdcd10e6350fb7947e21370f098e6bab1e7d121773')
+    expect(
+      (
+        await deriveChildPublic(
+          client,
+          publicKeyFromHex(SERVER_PUB),
+          `${INVOICE_PREFIX}${RESPONSE_NONCE} ${C}`,
+        )
+      ).toHex(true),
     ).toBe('032babb8cbb69988938c835436408088223a62126eb2feb747f4ff8e7d2c671465')
     // What the server derives to verify the client's request signature.
     expect(
-      (await deriveChildPublic(server, publicKeyFromHex(CLIENT_PUB), `${INVOICE_PREFIX}${REQUEST_NONCE} ${S}`)).toHex(true),
+      (
+        await deriveChildPublic(
+          server,
+          publicKeyFromHex(CLIENT_PUB),
+          `${INVOICE_PREFIX}${REQUEST_NONCE} ${S}`,
+        )
+      ).toHex(true),
     ).toBe('02ce6b07511b438a57c1f27d28cc5146aa38c833949310dc47d0e4456cf6947cd2')
   })
 })
@@ -106,7 +122,9 @@ describe('AuthSigner (protocol.md §13.1 signature vectors)', () => {
     const tampered = bytes(POST_PREIMAGE)
     tampered[tampered.length - 2] = tampered[tampered.length - 2]! ^ 1
     expect(await server.verify(tampered, bytes(POST_SIGNATURE), keyID, CLIENT_PUB)).toBe(false)
-    expect(await server.verify(bytes(POST_PREIMAGE), bytes(POST_SIGNATURE), `${REQUEST_NONCE} ${C}`, CLIENT_PUB)).toBe(false)
+    expect(
+      await server.verify(bytes(POST_PREIMAGE), bytes(POST_SIGNATURE), `${REQUEST_NONCE} ${C}`, CLIENT_PUB),
+    ).toBe(false)
     expect(await server.verify(bytes(POST_PREIMAGE), bytes(POST_SIGNATURE), keyID, SERVER_PUB)).toBe(false)
   })
 })
@@ -125,7 +143,12 @@ describe('AuthSigner against @bsv/sdk ProtoWallet', () => {
       const data = randomBytes(1 + ((i * 977) % 4000))
       const keyID = `${toBase64(randomBytes(32))} ${toBase64(randomBytes(48))}`
       const ours = await signer.sign(data, keyID, counterparty)
-      const { signature: theirs } = await sdkServer.createSignature({ data: Array.from(data), protocolID: PROTOCOL, keyID, counterparty })
+      const { signature: theirs } = await sdkServer.createSignature({
+        data: Array.from(data),
+        protocolID: PROTOCOL,
+        keyID,
+        counterparty,
+      })
       expect(toHex(ours)).toBe(toHex(Uint8Array.from(theirs)))
       const { valid } = await client.verifySignature({
         data: Array.from(data),
@@ -172,13 +195,27 @@ describe('AuthSigner against @bsv/sdk ProtoWallet', () => {
     const counterparty = clientKey.toPublicKey().toString()
     const data = randomBytes(100)
     const keyID = 'high-s'
-    const { signature } = await client.createSignature({ data: Array.from(data), protocolID: PROTOCOL, keyID, counterparty: signer.identityKey })
+    const { signature } = await client.createSignature({
+      data: Array.from(data),
+      protocolID: PROTOCOL,
+      keyID,
+      counterparty: signer.identityKey,
+    })
     const low = secp256k1.Signature.fromBytes(Uint8Array.from(signature), 'der')
     const high = new secp256k1.Signature(low.r, secp256k1.Point.Fn.neg(low.s)).toBytes('der')
     expect(toHex(high)).not.toBe(toHex(Uint8Array.from(signature)))
     const sdkVerdict = await sdkServer
-      .verifySignature({ data: Array.from(data), signature: Array.from(high), protocolID: PROTOCOL, keyID, counterparty })
-      .then((r) => r.valid, () => false)
+      .verifySignature({
+        data: Array.from(data),
+        signature: Array.from(high),
+        protocolID: PROTOCOL,
+        keyID,
+        counterparty,
+      })
+      .then(
+        (r) => r.valid,
+        () => false,
+      )
     expect(sdkVerdict).toBe(true)
     expect(await signer.verify(data, high, keyID, counterparty)).toBe(true)
   })
@@ -190,7 +227,12 @@ describe('AuthSigner against @bsv/sdk ProtoWallet', () => {
     const data = randomBytes(64)
     for (const counterparty of ['self', 'anyone'] as const) {
       const ours = await signer.sign(data, 'k', counterparty)
-      const { signature } = await wallet.createSignature({ data: Array.from(data), protocolID: PROTOCOL, keyID: 'k', counterparty })
+      const { signature } = await wallet.createSignature({
+        data: Array.from(data),
+        protocolID: PROTOCOL,
+        keyID: 'k',
+        counterparty,
+      })
       expect(toHex(ours)).toBe(toHex(Uint8Array.from(signature)))
     }
     // Verifying "as self" checks our own child key, as ProtoWallet does.
@@ -204,14 +246,18 @@ describe('AuthSigner input handling', () => {
   it('refuses keyIDs the SDK refuses (1..800 characters)', async () => {
     await expect(signer.sign(new Uint8Array(1), '', CLIENT_PUB)).rejects.toThrow()
     await expect(signer.sign(new Uint8Array(1), 'k'.repeat(801), CLIENT_PUB)).rejects.toThrow()
-    await expect(signer.sign(new Uint8Array(1), 'k'.repeat(800), CLIENT_PUB)).resolves.toBeInstanceOf(Uint8Array)
+    await expect(signer.sign(new Uint8Array(1), 'k'.repeat(800), CLIENT_PUB)).resolves.toBeInstanceOf(
+      Uint8Array,
+    )
     expect(await signer.verify(bytes(POST_PREIMAGE), bytes(POST_SIGNATURE), '', CLIENT_PUB)).toBe(false)
   })
 
   it('answers false (never throws) for a malformed signature or counterparty', async () => {
     const keyID = `${REQUEST_NONCE} ${S}`
     expect(await signer.verify(bytes(POST_PREIMAGE), new Uint8Array(8), keyID, CLIENT_PUB)).toBe(false)
-    expect(await signer.verify(bytes(POST_PREIMAGE), bytes(POST_SIGNATURE).subarray(1), keyID, CLIENT_PUB)).toBe(false)
+    expect(
+      await signer.verify(bytes(POST_PREIMAGE), bytes(POST_SIGNATURE).subarray(1), keyID, CLIENT_PUB),
+    ).toBe(false)
     // x = 5 has no point on secp256k1: not a public key.
     const offCurve = '02' + '00'.repeat(31) + '05'
     expect(await signer.verify(bytes(POST_PREIMAGE), bytes(POST_SIGNATURE), keyID, offCurve)).toBe(false)
@@ -234,7 +280,9 @@ describe('per-peer cache', () => {
     expect(signer.cachedPeers).toBe(3)
     // Evicted peers still work (the ECDH is just computed again), with the same signatures.
     const again = await signer.sign(new Uint8Array(1), 'k', peers[0]!)
-    expect(toHex(again)).toBe(toHex(await new AuthSigner(SERVER_PRIV).sign(new Uint8Array(1), 'k', peers[0]!)))
+    expect(toHex(again)).toBe(
+      toHex(await new AuthSigner(SERVER_PRIV).sign(new Uint8Array(1), 'k', peers[0]!)),
+    )
     expect(signer.cachedPeers).toBe(3)
   })
 
@@ -258,10 +306,22 @@ describe('per-peer cache', () => {
         const der = Uint8Array.from(signature)
         const forged = Uint8Array.from(data)
         forged[5] = forged[5]! ^ 1
-        for (const [bytes, expected] of [[data, true], [forged, false]] as const) {
+        for (const [bytes, expected] of [
+          [data, true],
+          [forged, false],
+        ] as const) {
           const sdk = await sdkServer
-            .verifySignature({ data: Array.from(bytes), signature, protocolID: PROTOCOL, keyID, counterparty })
-            .then((r) => r.valid, () => false)
+            .verifySignature({
+              data: Array.from(bytes),
+              signature,
+              protocolID: PROTOCOL,
+              keyID,
+              counterparty,
+            })
+            .then(
+              (r) => r.valid,
+              () => false,
+            )
           expect(sdk).toBe(expected)
           expect(await withTables.verify(bytes, der, keyID, counterparty)).toBe(expected)
           expect(await without.verify(bytes, der, keyID, counterparty)).toBe(expected)
