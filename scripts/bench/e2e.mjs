@@ -76,10 +76,12 @@ export async function runEndToEnd({ origin, clients: k, seconds, serverCpuNs, pr
   let firstError
   let latencies = []
   let counting = false
+  let succeeded = 0
   const record = (path, ms, res) => {
     const key = `${path} ${res.status}${res.json?.code ? ' ' + res.json.code : ''}`
     statuses.set(key, (statuses.get(key) ?? 0) + (counting ? 1 : 0))
     if (counting) latencies.push(ms)
+    if (counting && res.status >= 200 && res.status < 300) succeeded++
   }
 
   await Promise.all(clients.map((client) => cycle(client, 0, record)))
@@ -119,6 +121,8 @@ export async function runEndToEnd({ origin, clients: k, seconds, serverCpuNs, pr
     failures,
     firstError,
     rps: requests / elapsed,
+    succeeded,
+    successRps: succeeded / elapsed,
     p50: percentile(sorted, 50),
     p95: percentile(sorted, 95),
     clientCpuMsPerRequest: (cpu.user + cpu.system) / 1000 / Math.max(1, requests),

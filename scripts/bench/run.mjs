@@ -12,7 +12,7 @@ import { performance } from 'node:perf_hooks'
 import { randomBytes } from 'node:crypto'
 import { execSync } from 'node:child_process'
 import { clientCryptoCost, runEndToEnd } from './e2e.mjs'
-import { freePort, migrateLocal, startWranglerDev, stopAll } from './wrangler-dev.mjs'
+import { freePort, migrateLocal, snapshotWorker, startWranglerDev, stopAll } from './wrangler-dev.mjs'
 
 const QUICK = process.argv.includes('--quick')
 const DIAG = process.argv.includes('--diag')
@@ -138,8 +138,9 @@ const STATE_DIR =
 
 async function microBench(log, cases = CASES) {
   const persistTo = mkdtempSync(join(STATE_DIR, 'brc33-bench-'))
+  const build = mkdtempSync(join(tmpdir(), 'brc33-bench-build-'))
   const worker = await startWranglerDev({
-    config: 'scripts/bench/wrangler.bench.toml',
+    config: snapshotWorker('scripts/bench/wrangler.bench.toml', build),
     port: await freePort(),
     persistTo,
     vars: { SERVER_PRIVATE_KEY: randomServerKey() },
@@ -181,14 +182,17 @@ async function microBench(log, cases = CASES) {
   } finally {
     await worker.stop()
     rmSync(persistTo, { recursive: true, force: true })
+    rmSync(build, { recursive: true, force: true })
   }
 }
 
 async function endToEnd(log) {
   const persistTo = mkdtempSync(join(STATE_DIR, 'brc33-e2e-'))
-  migrateLocal(persistTo)
+  const build = mkdtempSync(join(tmpdir(), 'brc33-e2e-build-'))
+  const config = snapshotWorker('wrangler.toml', build)
+  migrateLocal(persistTo, config)
   const relay = await startWranglerDev({
-    config: 'wrangler.toml',
+    config,
     port: await freePort(),
     persistTo,
     vars: { SERVER_PRIVATE_KEY: randomServerKey() },
@@ -206,6 +210,7 @@ async function endToEnd(log) {
   } finally {
     await relay.stop()
     rmSync(persistTo, { recursive: true, force: true })
+    rmSync(build, { recursive: true, force: true })
   }
 }
 
@@ -358,8 +363,9 @@ async function main() {
       ? 'routes not in this tree yet: same cycle against the signed 404s of those paths'
       : 'send → list → acknowledge'
     lines.push(
-      `| **end to end**: ${e2e.clients} AuthFetch clients, ${fmt(e2e.seconds, 0)} s, ${what}; ${e2e.requests} requests, ${e2e.failures} failed cycles | ` +
-        `${fmt(e2e.rps, 1)} req/s | p50 ${fmt(e2e.p50, 1)} ms, p95 ${fmt(e2e.p95, 1)} ms | | 1 |`,
+      `| **end to end**: ${e2e.clients} AuthFetch clients, ${fmt(e2e.seconds, 0)} s, ${what}; ` +
+        `${e2e.requests} authenticated requests (${e2e.succeeded} answered 2xx), ${e2e.failures} failed cycles | ` +
+        `${fmt(e2e.rps, 1)} req/s (2xx: ${fmt(e2e.successRps, 1)}) | p50 ${fmt(e2e.p50, 1)} ms, p95 ${fmt(e2e.p95, 1)} ms | | 1 |`,
     )
     lines.push(
       `| end to end, CPU per request: relay (workerd: routes, D1, DOs, auth) / wrangler's dev proxy / client (Node load generator, all of it) | ` +

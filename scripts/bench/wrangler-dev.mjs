@@ -1,8 +1,9 @@
 // Starts and stops `wrangler dev` for the bench (127.0.0.1 only, its own port and state directory),
 // and reads the CPU time its workerd processes have used, from /proc (nanoseconds, all threads).
 import { spawn, spawnSync } from 'node:child_process'
-import { readdirSync, readFileSync } from 'node:fs'
+import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
+import { basename, dirname, join, resolve } from 'node:path'
 
 // Quiet, offline-safe wrangler (platform.md gotcha 6).
 export const WRANGLER_ENV = {
@@ -32,16 +33,49 @@ export function freePort() {
   })
 }
 
-/** Applies the D1 migrations to a local state directory. */
-export function migrateLocal(persistTo) {
-  const result = spawnSync(
-    'npx',
-    ['wrangler', 'd1', 'migrations', 'apply', 'DB', '--local', '--persist-to', persistTo],
-    {
-      env: WRANGLER_ENV,
-      encoding: 'utf8',
-    },
-  )
+/**
+ * Bundles the worker of `config` once into `dir` and writes `dir/wrangler.toml` that serves that bundle
+ * unbundled (and a copy of its migrations). `wrangler dev` reloads on every source change; in a tree
+ * others are editing, a reload mid-run would mix two builds into one figure. The snapshot cannot change.
+ * @returns the snapshot's config path
+ */
+export function snapshotWorker(config, dir) {
+  const result = spawnSync('npx', ['wrangler', 'deploy', '--dry-run', '--config', config, '--outdir', dir], {
+    env: WRANGLER_ENV,
+    encoding: 'utf8',
+  })
+  if (result.status !== 0) throw new Error(`bundling ${config} failed:\n${result.stdout}\n${result.stderr}`)
+  let text = readFileSync(config, 'utf8')
+  const main = /^main\s*=\s*"([^"]+)"/m.exec(text)?.[1]
+  if (!main) throw new Error(`${config} has no main`)
+  const bundle = basename(main).replace(/\.[cm]?[jt]s$/, '.js')
+  if (!existsSync(join(dir, bundle))) throw new Error(`bundle ${bundle} not found in ${dir}`)
+  text = text.replace(/^main\s*=.*$/m, `main = "${bundle}"\nno_bundle = true`)
+  const migrations = /^migrations_dir\s*=\s*"([^"]+)"/m.exec(text)?.[1]
+  if (migrations) {
+    cpSync(resolve(dirname(config), migrations), join(dir, 'migrations'), { recursive: true })
+    text = text.replace(/^migrations_dir\s*=.*$/m, 'migrations_dir = "migrations"')
+  }
+  const snapshot = join(dir, 'wrangler.toml')
+  writeFileSync(snapshot, text)
+  return snapshot
+}
+
+/** Applies the D1 migrations of `config` to a local state directory. */
+export function migrateLocal(persistTo, config = 'wrangler.toml') {
+  const args = [
+    'wrangler',
+    'd1',
+    'migrations',
+    'apply',
+    'DB',
+    '--local',
+    '--persist-to',
+    persistTo,
+    '--config',
+    config,
+  ]
+  const result = spawnSync('npx', args, { env: WRANGLER_ENV, encoding: 'utf8' })
   if (result.status !== 0) throw new Error(`d1 migrations failed:\n${result.stdout}\n${result.stderr}`)
 }
 
