@@ -1,6 +1,13 @@
 // `npm run bench`: what an authenticated request costs, against the crypto floor and the Express-style
 // baseline, all measured in this one run on this machine; then end to end under `wrangler dev`.
-// Prints one markdown table and writes it to bench-results/latest.md. `--quick` for a short smoke run.
+// Prints one markdown table and writes it to bench-results/latest.md (about 1.5 minutes, 5 at most).
+//
+//   npm run bench                       the report
+//   npm run bench -- --quick            a short smoke run (2 rounds, small batches, 4 s end to end)
+//   npm run bench -- --diag             where one request's time goes, piece by piece (no report file)
+//   npm run bench -- --diag --only=a,b  just those cases (names as in CASES / DIAG_CASES_ALL)
+//   --clients=K --seconds=S             the end-to-end load (default 4 clients, 15 s)
+//   --state-dir=DIR                     local DO/D1 state (default /dev/shm, else the OS temp dir)
 //
 // workerd's clocks stand still during pure CPU work, so each figure comes from one bench-worker
 // invocation running a whole batch, timed from outside: workerd's CPU time from /proc (all threads,
