@@ -6,6 +6,7 @@
 //   npm run bench -- --quick            a short smoke run (2 rounds, small batches, 4 s end to end)
 //   npm run bench -- --diag             where one request's time goes, piece by piece (no report file)
 //   npm run bench -- --diag --only=a,b  just those cases (names as in CASES / DIAG_CASES_ALL)
+//   npm run bench -- --profile[=CASE]   V8 CPU profile of one batch (default ours-general-small)
 //   --clients=K --seconds=S             the end-to-end load (default 4 clients, 15 s)
 //   --state-dir=DIR                     local DO/D1 state (default /dev/shm, else the OS temp dir)
 //
@@ -19,6 +20,7 @@ import { performance } from 'node:perf_hooks'
 import { randomBytes } from 'node:crypto'
 import { execSync } from 'node:child_process'
 import { clientCryptoCost, runEndToEnd } from './e2e.mjs'
+import { profileCase } from './profile.mjs'
 import { freePort, migrateLocal, snapshotWorker, startWranglerDev, stopAll } from './wrangler-dev.mjs'
 
 const QUICK = process.argv.includes('--quick')
@@ -237,6 +239,32 @@ async function main() {
   const started = performance.now()
   const when = new Date().toISOString().replace(/\.\d+Z$/, 'Z')
   log(`bench: ${QUICK ? 'quick' : 'full'} run, ${ROUNDS} rounds`)
+  const profile = process.argv.find((a) => a === '--profile' || a.startsWith('--profile='))
+  if (profile) {
+    const name = profile.includes('=') ? profile.slice(10) : 'ours-general-small'
+    const build = mkdtempSync(join(tmpdir(), 'brc33-bench-build-'))
+    const persistTo = mkdtempSync(join(STATE_DIR, 'brc33-bench-'))
+    const inspectorPort = await freePort()
+    const worker = await startWranglerDev({
+      config: snapshotWorker('scripts/bench/wrangler.bench.toml', build),
+      port: await freePort(),
+      persistTo,
+      vars: { SERVER_PRIVATE_KEY: randomServerKey() },
+      readyPath: '/bench/ping',
+      extraArgs: ['--inspector-port', String(inspectorPort)],
+    })
+    try {
+      const rows = await profileCase({ origin: worker.origin, inspectorPort, name, n: 600 })
+      process.stdout.write(`| self time in ${name} (bundle line) | share of CPU samples |\n|---|---:|\n`)
+      for (const { fn, share } of rows.slice(0, 30))
+        process.stdout.write(`| ${fn} | ${(share * 100).toFixed(1)} % |\n`)
+    } finally {
+      await worker.stop()
+      rmSync(persistTo, { recursive: true, force: true })
+      rmSync(build, { recursive: true, force: true })
+    }
+    return
+  }
   if (DIAG) {
     const { samples } = await microBench(log, DIAG_CASES)
     process.stdout.write(

@@ -83,10 +83,11 @@ export function migrateLocal(persistTo, config = 'wrangler.toml') {
  * `wrangler dev` in its own process group; resolves once `ready` answers.
  * @returns {{ origin: string, stop(): Promise<void>, cpuNs(): number, log(): string }}
  */
-export async function startWranglerDev({ config, port, persistTo, vars, readyPath }) {
+export async function startWranglerDev({ config, port, persistTo, vars, readyPath, extraArgs = [] }) {
   const args = ['wrangler', 'dev', '--config', config, '--ip', '127.0.0.1', '--port', String(port)]
   args.push('--persist-to', persistTo, '--show-interactive-dev-session=false', '--log-level', 'warn')
   for (const [name, value] of Object.entries(vars)) args.push('--var', `${name}:${value}`)
+  args.push(...extraArgs)
   const child = spawn('npx', args, { env: WRANGLER_ENV, detached: true, stdio: ['ignore', 'pipe', 'pipe'] })
   running.add(child.pid)
   let output = ''
