@@ -1,2 +1,3 @@
 /** Every table of the relay's D1 database, one per file. */
+export * from './message-bodies'
 export * from './messages'

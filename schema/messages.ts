@@ -1,4 +1,5 @@
 import { index, integer, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core'
+import { messageBodies } from './message-bodies'
 
 /**
  * Messages waiting for their recipient (BRC-33: transport, not storage). A row is deleted when its
@@ -17,8 +18,10 @@ export const messages = sqliteTable(
     messageBox: text().notNull(),
     /** 66-char lowercase compressed hex. */
     sender: text().notNull(),
-    /** As sent: a string byte-identical, an object as its JSON.stringify. */
-    body: text().notNull(),
+    /** The send's body, stored once for all of its recipients. */
+    bodyId: integer()
+      .notNull()
+      .references(() => messageBodies.id),
     /** Milliseconds since the epoch. */
     createdAt: integer().notNull(),
     /** Milliseconds since the epoch; Number.MAX_SAFE_INTEGER when messages never expire. */
@@ -33,6 +36,8 @@ export const messages = sqliteTable(
     index('messages_recipient_expires_idx').on(t.recipient, t.expiresAt),
     // The scheduled purge finds expired rows without scanning the table.
     index('messages_expires_idx').on(t.expiresAt),
+    // Finds the other references to a body when a message is deleted (and serves the foreign key).
+    index('messages_body_id_idx').on(t.bodyId),
   ],
 )
 

@@ -1,5 +1,5 @@
 import { and, eq, gt, inArray, lte, sql } from 'drizzle-orm'
-import { messages } from '../../schema'
+import { messageBodies, messages } from '../../schema'
 import { RelayError } from '../errors'
 import type { Db } from './client'
 import { guardStorage, isNotNullViolation, isUniqueViolation, storageUnavailable } from './storage-errors'
@@ -43,7 +43,8 @@ export interface ListedMessage {
 const MAX_SEND_ATTEMPTS = 3
 
 /**
- * Stores a send for every recipient or for none, in one D1 batch (one transaction).
+ * Stores a send for every recipient or for none, in one D1 batch (one transaction): its body once, and one
+ * row per recipient referencing it.
  * A repeat of the same id by the same sender into the same box is not stored again and comes back
  * with `duplicate: true`; the UNIQUE (recipient, message_id) index is what makes a second copy impossible.
  * @throws RelayError ERR_DUPLICATE_MESSAGE (the id waits for that recipient from another sender or box),
@@ -127,7 +128,11 @@ function waitingCount(recipient: ReturnType<typeof sql>, send: Send) {
     WHERE ${messages.recipient} = ${recipient} AND ${messages.expiresAt} > ${send.now} LIMIT ${send.quota})`
 }
 
-/** One batch = one transaction: every row is written, or a constraint failure rolls back all of them. */
+/**
+ * One batch = one transaction: the body and every row are written, or a constraint failure rolls back all
+ * of them. The body is bound once, whatever the recipient count (100 copies of a 1 MiB body would not fit
+ * in a Worker's memory).
+ */
 async function insertAll(db: Db, send: Send, fresh: Delivery[]): Promise<void> {
   const pairs = JSON.stringify(fresh.map((d) => [d.recipient, d.messageId]))
   // An expired copy still holds its id in the UNIQUE index until the purge; it is not waiting, so clear it.
@@ -138,12 +143,17 @@ async function insertAll(db: Db, send: Send, fresh: Delivery[]): Promise<void> {
       lte(messages.expiresAt, send.now),
     ),
   )
+  const storeBody = db.insert(messageBodies).values({ body: send.body })
+  // The body just stored has the largest id (AUTOINCREMENT) until this transaction ends, and no other
+  // write can interleave with a batch. Not last_insert_rowid(): the first message row would replace it
+  // with its own seq, and the next rows would point at that.
+  const bodyId = sql`(SELECT max(${messageBodies.id}) FROM ${messageBodies})`
   const inserts = fresh.map((d) =>
     db.insert(messages).values({
       messageId: d.messageId,
       recipient: d.recipient,
       sender: send.sender,
-      body: send.body,
+      bodyId,
       createdAt: send.now,
       expiresAt: send.expiresAt,
       // The quota inside the write: a recipient already at the quota makes the box NULL, the NOT NULL
@@ -152,13 +162,14 @@ async function insertAll(db: Db, send: Send, fresh: Delivery[]): Promise<void> {
         THEN ${send.messageBox} END`,
     }),
   )
-  await db.batch([clearExpired, ...inserts])
+  await db.batch([clearExpired, storeBody, ...inserts])
 }
 
 /**
  * One page of `recipient`'s unexpired messages in `messageBox`, oldest first, read as a range of the
- * (recipient, message_box, seq) index. The page also ends early once its bodies pass `page.maxBytes`
- * (never before its first message), so a box of 1 MiB bodies cannot build a response the Worker cannot hold.
+ * (recipient, message_box, seq) index, each body looked up by its id. The page also ends early once its
+ * bodies pass `page.maxBytes` (never before its first message), so a box of 1 MiB bodies cannot build a
+ * response the Worker cannot hold.
  * @throws RelayError('ERR_STORAGE_UNAVAILABLE')
  */
 export async function listForRecipient(
@@ -191,15 +202,18 @@ type PageRow = Omit<ListedMessage, 'body'> & { body: string | null }
  */
 export function listPageQuery(db: Db, recipient: string, messageBox: string, page: Page) {
   // Unary `+` keeps the planner off the (recipient, expires_at) index, which would read the recipient's
-  // whole inbox and sort it; the expiry check then applies to the page's rows only.
+  // whole inbox and sort it; the expiry check then applies to the page's rows only. Each size and body is
+  // one primary-key lookup in message_bodies (a scalar subquery keeps the index range driving the query).
   return db.all<PageRow>(sql`
     SELECT p.message_id AS messageId, p.sender AS sender, p.created_at AS createdAt,
-      CASE WHEN p.running - p.size < ${page.maxBytes} THEN (SELECT body FROM messages WHERE seq = p.seq) END AS body
+      CASE WHEN p.running - p.size < ${page.maxBytes}
+        THEN (SELECT body FROM message_bodies WHERE id = p.body_id) END AS body
     FROM (
       -- The running total over the page alone: a window outside LIMIT/OFFSET would also sum the skipped rows.
       SELECT q.*, sum(q.size) OVER (ORDER BY q.seq) AS running
       FROM (
-        SELECT seq, message_id, sender, created_at, octet_length(body) AS size
+        SELECT seq, message_id, sender, created_at, body_id,
+          (SELECT octet_length(body) FROM message_bodies WHERE id = messages.body_id) AS size
         FROM messages
         WHERE recipient = ${recipient} AND message_box = ${messageBox} AND +expires_at > ${page.now}
         ORDER BY seq
@@ -210,8 +224,9 @@ export function listPageQuery(db: Db, recipient: string, messageBox: string, pag
 }
 
 /**
- * Deletes `recipient`'s messages with these ids, in any box. Returns how many of them were still
- * waiting (expired ones are deleted too but not counted: they were no longer deliverable).
+ * Deletes `recipient`'s messages with these ids, in any box; a body goes with its last message (migration
+ * 0004's trigger). Returns how many of them were still waiting (expired ones are deleted too but not
+ * counted: they were no longer deliverable).
  * @throws RelayError('ERR_STORAGE_UNAVAILABLE')
  */
 export async function deleteAcknowledged(
@@ -236,8 +251,8 @@ export async function deleteAcknowledged(
 }
 
 /**
- * Deletes every message expired at `now`, `chunk` rows per statement so no single D1 query runs long.
- * Returns how many were deleted.
+ * Deletes every message expired at `now` (and, by trigger, bodies no message references any more), `chunk`
+ * rows per statement so no single D1 query runs long. Returns how many messages were deleted.
  * @throws RelayError('ERR_STORAGE_UNAVAILABLE')
  */
 export async function purgeExpired(db: Db, now: number, chunk = 5000): Promise<number> {
@@ -248,10 +263,11 @@ export async function purgeExpired(db: Db, now: number, chunk = 5000): Promise<n
       .from(messages)
       .where(lte(messages.expiresAt, now))
       .limit(chunk)
-    const result = await guardStorage('purge', () =>
-      db.delete(messages).where(inArray(messages.seq, expired)),
+    // Counted from RETURNING: D1's meta.changes also counts the bodies the trigger deletes.
+    const deleted = await guardStorage('purge', () =>
+      db.delete(messages).where(inArray(messages.seq, expired)).returning({ seq: messages.seq }),
     )
-    total += result.meta.changes
-    if (result.meta.changes < chunk) return total
+    total += deleted.length
+    if (deleted.length < chunk) return total
   }
 }

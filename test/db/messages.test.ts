@@ -1,7 +1,8 @@
 import { createScheduledController, env } from 'cloudflare:test'
-import { describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it } from 'vitest'
 import { createDb } from '../../src/db/client'
 import {
+  deleteAcknowledged,
   deliverMessages,
   listForRecipient,
   listPageQuery,
@@ -11,7 +12,7 @@ import {
 import { RelayError } from '../../src/errors'
 import worker from '../../src/index'
 import { d1FailingAtEndOfBatch } from '../helpers/failing-d1'
-import { fillBox, randomKey, storedFor } from '../helpers/messages'
+import { countBodies, fillBox, randomKey, storedFor } from '../helpers/messages'
 
 const db = createDb(env.DB)
 const NEVER = Number.MAX_SAFE_INTEGER
@@ -38,7 +39,54 @@ async function planOf(query: { getQuery(): { sql: string; params: unknown[] } })
   return results.map((row) => row.detail).join('\n')
 }
 
+/** The body ids `recipient`'s messages reference, oldest first. */
+async function bodyIdsOf(recipient: string): Promise<number[]> {
+  const { results } = await env.DB.prepare('SELECT body_id FROM messages WHERE recipient = ? ORDER BY seq')
+    .bind(recipient)
+    .all<{ body_id: number }>()
+  return results.map((row) => row.body_id)
+}
+
+async function bodyExists(id: number): Promise<boolean> {
+  return (await env.DB.prepare('SELECT 1 FROM message_bodies WHERE id = ?').bind(id).first()) !== null
+}
+
+/** D1 itself, recording every value bound to a statement (to see what a batch carries). */
+function d1RecordingBindings(d1: D1Database, bound: unknown[]): D1Database {
+  return new Proxy(d1, {
+    get(target, property) {
+      if (property === 'prepare') {
+        return (query: string) => {
+          const statement = target.prepare(query)
+          return new Proxy(statement, {
+            get(s, p) {
+              if (p === 'bind') {
+                return (...values: unknown[]) => {
+                  bound.push(...values)
+                  return s.bind(...values)
+                }
+              }
+              const value = Reflect.get(s, p)
+              return typeof value === 'function' ? value.bind(s) : value
+            },
+          })
+        }
+      }
+      const value = Reflect.get(target, property)
+      return typeof value === 'function' ? value.bind(target) : value
+    },
+  })
+}
+
 describe('messages repository (real D1)', () => {
+  // Whatever a test did, every body is still referenced by a message.
+  afterEach(async () => {
+    const orphans = await env.DB.prepare(
+      'SELECT count(*) AS n FROM message_bodies AS b WHERE NOT EXISTS (SELECT 1 FROM messages WHERE body_id = b.id)',
+    ).first<number>('n')
+    expect(orphans, 'bodies no message references').toBe(0)
+  })
+
   describe('listing', () => {
     it('reads a page through the (recipient, message_box, seq) index, never scanning the table', async () => {
       const plan = await planOf(listPageQuery(db, randomKey(), 'inbox', page(10)))
@@ -46,8 +94,9 @@ describe('messages repository (real D1)', () => {
         'SEARCH messages USING INDEX messages_recipient_box_seq_idx (recipient=? AND message_box=?)',
       )
       expect(plan).not.toMatch(/SCAN messages\b/)
-      // Bodies are fetched by primary key, one per listed row.
-      expect(plan).toContain('SEARCH messages USING INTEGER PRIMARY KEY (rowid=?)')
+      // Sizes and bodies are fetched from message_bodies by primary key, one per listed row.
+      expect(plan).toContain('SEARCH message_bodies USING INTEGER PRIMARY KEY (rowid=?)')
+      expect(plan).not.toMatch(/SCAN message_bodies\b/)
     })
 
     it('reads exactly as many rows for a page of a 100 000-message box as of a 10-message box', async () => {
@@ -83,6 +132,55 @@ describe('messages repository (real D1)', () => {
   })
 
   describe('deliverMessages', () => {
+    it('a 100-recipient send stores its body once, binds it once, and every recipient lists it', async () => {
+      const recipients = Array.from({ length: 100 }, () => randomKey())
+      const body = 'é'.repeat(512 * 1024) // 1 MiB of UTF-8
+      const bound: unknown[] = []
+      const before = await countBodies()
+      const results = await deliverMessages(
+        createDb(d1RecordingBindings(env.DB, bound)),
+        send({ body, deliveries: recipients.map((recipient, i) => ({ recipient, messageId: `m${i}` })) }),
+      )
+      expect(results.every((r) => !r.duplicate)).toBe(true)
+      expect(await countBodies()).toBe(before + 1)
+      expect(bound.filter((value) => value === body)).toHaveLength(1)
+      const boundChars = bound.reduce<number>((n, v) => n + (typeof v === 'string' ? v.length : 8), 0)
+      expect(boundChars, 'everything bound besides the body').toBeLessThan(body.length + 64 * 1024)
+      const ids = new Set<number>()
+      for (const recipient of recipients) {
+        const listed = await listForRecipient(db, recipient, 'inbox', page(10))
+        expect(listed.messages).toHaveLength(1)
+        expect(listed.messages[0]!.body === body, `body listed for ${recipient}`).toBe(true)
+        for (const id of await bodyIdsOf(recipient)) ids.add(id)
+      }
+      expect(ids.size).toBe(1)
+    })
+
+    it("each send's rows reference that send's body, also when sends follow each other", async () => {
+      const [a, b] = [randomKey(), randomKey()]
+      await deliverMessages(
+        db,
+        send({ body: 'first', deliveries: [a, b].map((r) => ({ recipient: r, messageId: '1' })) }),
+      )
+      await deliverMessages(
+        db,
+        send({ body: 'second', deliveries: [b, a].map((r) => ({ recipient: r, messageId: '2' })) }),
+      )
+      for (const recipient of [a, b]) {
+        expect((await storedFor(recipient)).map((m) => m.body)).toEqual(['first', 'second'])
+      }
+    })
+
+    it('D1 enforces the reference: a message cannot point at a body that does not exist', async () => {
+      const insert = env.DB.prepare(
+        `INSERT INTO messages (message_id, recipient, message_box, sender, body_id, created_at, expires_at)
+         VALUES ('x', ?1, 'inbox', ?1, -1, 0, 0)`,
+      )
+        .bind(randomKey())
+        .run()
+      await expect(insert).rejects.toThrow(/FOREIGN KEY constraint failed/)
+    })
+
     it('a batch that fails at its last statement leaves nothing behind and is a 503', async () => {
       const recipients = [randomKey(), randomKey(), randomKey()]
       const failing = createDb(d1FailingAtEndOfBatch(env.DB))
@@ -149,6 +247,56 @@ describe('messages repository (real D1)', () => {
         send({ deliveries: [{ recipient, messageId: 'fill-1' }], body: 'new' }),
       )
       expect(result!.duplicate).toBe(false)
+      expect(await storedFor(recipient)).toMatchObject([{ message_id: 'fill-1', body: 'new' }])
+    })
+  })
+
+  describe('body lifetime', () => {
+    it('acknowledging one of two references keeps the body; the other recipient still lists it byte-identical', async () => {
+      const [a, b] = [randomKey(), randomKey()]
+      const body = '{"x":"\u00e9\ud83d\ude00"} with trailing space '
+      await deliverMessages(
+        db,
+        send({ body, deliveries: [a, b].map((r) => ({ recipient: r, messageId: 'm' })) }),
+      )
+      const [id] = await bodyIdsOf(a)
+      expect(await deleteAcknowledged(db, a, ['m'], Date.now())).toBe(1)
+      expect(await bodyExists(id!)).toBe(true)
+      const listed = await listForRecipient(db, b, 'inbox', page(10))
+      expect(listed.messages.map((m) => m.body)).toEqual([body])
+    })
+
+    it('acknowledging the last reference deletes the body', async () => {
+      const [a, b] = [randomKey(), randomKey()]
+      await deliverMessages(db, send({ deliveries: [a, b].map((r) => ({ recipient: r, messageId: 'm' })) }))
+      const [id] = await bodyIdsOf(a)
+      await deleteAcknowledged(db, a, ['m'], Date.now())
+      await deleteAcknowledged(db, b, ['m'], Date.now())
+      expect(await bodyExists(id!)).toBe(false)
+    })
+
+    it('the purge deletes the bodies of the messages it deletes', async () => {
+      const recipient = randomKey()
+      await fillBox(recipient, 'inbox', 4, Date.now() - 1)
+      const ids = await bodyIdsOf(recipient)
+      await purgeExpired(db, Date.now(), 3)
+      for (const id of ids) expect(await bodyExists(id)).toBe(false)
+    })
+
+    it('purgeExpired counts the messages it deletes, not the bodies deleted with them', async () => {
+      const recipient = randomKey()
+      // Expired at t = 1000: no other test's rows expire that early, so exactly these are purged.
+      await fillBox(recipient, 'inbox', 7, 1000)
+      expect(await purgeExpired(db, 1000, 3)).toBe(7)
+      expect(await storedFor(recipient)).toEqual([])
+    })
+
+    it("a send that reuses the id of an expired copy releases that copy's body", async () => {
+      const recipient = randomKey()
+      await fillBox(recipient, 'inbox', 1, Date.now() - 1)
+      const [old] = await bodyIdsOf(recipient)
+      await deliverMessages(db, send({ deliveries: [{ recipient, messageId: 'fill-1' }], body: 'new' }))
+      expect(await bodyExists(old!)).toBe(false)
       expect(await storedFor(recipient)).toMatchObject([{ message_id: 'fill-1', body: 'new' }])
     })
   })

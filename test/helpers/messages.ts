@@ -32,14 +32,22 @@ export function randomKey(): string {
   return PrivateKey.fromRandom().toPublicKey().toString()
 }
 
-/** Stored rows for a recipient, straight from D1 (what the relay kept, not what it answered). */
+/** Stored rows for a recipient, straight from D1 (what the relay kept, not what it answered), bodies joined in. */
 export async function storedFor(recipient: string) {
+  // LEFT JOIN: a row whose body went missing would show `body: null` rather than vanish from the result.
   const { results } = await env.DB.prepare(
-    'SELECT message_id, sender, message_box, body, expires_at FROM messages WHERE recipient = ? ORDER BY seq',
+    `SELECT m.message_id, m.sender, m.message_box, b.body, m.expires_at
+     FROM messages AS m LEFT JOIN message_bodies AS b ON b.id = m.body_id
+     WHERE m.recipient = ? ORDER BY m.seq`,
   )
     .bind(recipient)
     .all<{ message_id: string; sender: string; message_box: string; body: string; expires_at: number }>()
   return results
+}
+
+/** How many bodies are stored, all senders together. */
+export async function countBodies(): Promise<number> {
+  return (await env.DB.prepare('SELECT count(*) AS n FROM message_bodies').first<number>('n')) ?? 0
 }
 
 /** Writes `count` waiting messages for `recipient` directly into D1 (fast set-up for quota and paging). */
@@ -49,11 +57,31 @@ export async function fillBox(
   count: number,
   expiresAt = Number.MAX_SAFE_INTEGER,
 ) {
-  await env.DB.prepare(
-    `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?1)
-     INSERT INTO messages (message_id, recipient, message_box, sender, body, created_at, expires_at)
-     SELECT 'fill-' || i, ?2, ?3, ?2, 'filler ' || i, ?4, ?5 FROM n`,
-  )
-    .bind(count, recipient, messageBox, Date.now(), expiresAt)
-    .run()
+  await insertDirect({ recipient, messageBox, count, expiresAt })
+}
+
+/**
+ * Writes `count` messages `${idPrefix}1`… for `recipient` (who is also their sender) directly into D1, each
+ * with its own body: `bodySql`, an SQL expression over `i` (1-based), `'filler ' || i` by default.
+ */
+export async function insertDirect(options: {
+  recipient: string
+  messageBox: string
+  count: number
+  expiresAt?: number
+  idPrefix?: string
+  bodySql?: string
+}) {
+  const { recipient, messageBox, count, expiresAt = Number.MAX_SAFE_INTEGER } = options
+  const n = 'WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?1)'
+  // One transaction, and ids under AUTOINCREMENT are consecutive: body i is (largest id) - count + i.
+  await env.DB.batch([
+    env.DB.prepare(
+      `${n} INSERT INTO message_bodies (body) SELECT ${options.bodySql ?? "'filler ' || i"} FROM n`,
+    ).bind(count),
+    env.DB.prepare(
+      `${n} INSERT INTO messages (message_id, recipient, message_box, sender, body_id, created_at, expires_at)
+       SELECT ?6 || i, ?2, ?3, ?2, (SELECT max(id) FROM message_bodies) - ?1 + i, ?4, ?5 FROM n`,
+    ).bind(count, recipient, messageBox, Date.now(), expiresAt, options.idPrefix ?? 'fill-'),
+  ])
 }

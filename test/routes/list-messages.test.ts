@@ -1,7 +1,6 @@
-import { env } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
 import { newClient } from '../helpers/client'
-import { expectResponse, fillBox, listOk, sendOk } from '../helpers/messages'
+import { expectResponse, fillBox, insertDirect, listOk, sendOk } from '../helpers/messages'
 
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/
 
@@ -103,13 +102,13 @@ describe('POST /listMessages', () => {
   it('ends a page early, with hasMore and nextOffset, once its bodies pass MAX_LIST_BODY_BYTES (8 MiB)', async () => {
     const bob = newClient()
     // Nine bodies of exactly 1 MiB, written directly: the limit under test is the listing's, not the send's.
-    await env.DB.prepare(
-      `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 9)
-       INSERT INTO messages (message_id, recipient, message_box, sender, body, created_at, expires_at)
-       SELECT 'big-' || i, ?1, 'large', ?1, replace(hex(zeroblob(524288)), '0', 'x'), ?2, ?3 FROM n`,
-    )
-      .bind(bob.identityKey, Date.now(), Number.MAX_SAFE_INTEGER)
-      .run()
+    await insertDirect({
+      recipient: bob.identityKey,
+      messageBox: 'large',
+      count: 9,
+      idPrefix: 'big-',
+      bodySql: "replace(hex(zeroblob(524288)), '0', 'x')",
+    })
     const first = await listOk(bob, { messageBox: 'large' })
     expect(first.messages.map((m: any) => m.messageId)).toEqual(
       Array.from({ length: 8 }, (_, i) => `big-${i + 1}`),
