@@ -31,10 +31,24 @@ export async function guardStorage<T>(what: string, call: () => Promise<T>): Pro
   }
 }
 
+// Not "nothing changed": a write may have committed before its answer was lost. Retrying is safe
+// (a send repeated with its messageId is idempotent; a repeated acknowledgement finds nothing).
+const STORAGE_UNAVAILABLE = 'Message storage is unavailable; try again.'
+
 /** The 503 for a failed storage call, logged once. */
 export function storageUnavailable(what: string, error: unknown): RelayError {
   console.error(`storage failure (${what}):`, rootMessage(error))
-  // Not "nothing changed": a write may have committed before its answer was lost. Retrying is safe
-  // (a send repeated with its messageId is idempotent; a repeated acknowledgement finds nothing).
-  return new RelayError('ERR_STORAGE_UNAVAILABLE', 'Message storage is unavailable; try again.')
+  return new RelayError('ERR_STORAGE_UNAVAILABLE', STORAGE_UNAVAILABLE)
+}
+
+/**
+ * The 503 for a failed call into a Durable Object. A storage failure inside it was logged there already
+ * (with its cause), so it is not logged again; anything else (the object reset, overloaded) is logged here.
+ */
+export function objectUnavailable(what: string, error: unknown): RelayError {
+  // Over RPC an exception arrives as a plain Error: its message survives, its class and code do not.
+  if (error instanceof Error && error.message === STORAGE_UNAVAILABLE) {
+    return new RelayError('ERR_STORAGE_UNAVAILABLE', STORAGE_UNAVAILABLE)
+  }
+  return storageUnavailable(what, error)
 }

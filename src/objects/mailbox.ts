@@ -42,7 +42,8 @@ export class Mailbox extends DurableObject<Env> {
    * many were waiting. Runs one at a time per identity: D1 calls are I/O, during which a Durable Object
    * takes other requests, so an explicit queue is what gives two devices acknowledging at once one
    * consistent answer (the first gets the count, the second 0).
-   * @throws when D1 fails; nothing is reported as acknowledged then.
+   * @throws when D1 fails (logged here, with its cause; the route does not log it again); nothing is
+   *   reported as acknowledged then.
    */
   async acknowledge(recipient: string, messageIds: string[]): Promise<number> {
     const run = this.acknowledging.then(() =>

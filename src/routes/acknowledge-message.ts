@@ -1,5 +1,5 @@
 import { Hono } from 'hono'
-import { storageUnavailable } from '../db/storage-errors'
+import { objectUnavailable } from '../db/storage-errors'
 import type { AppEnv } from '../env'
 import { RelayError } from '../errors'
 import { mailbox } from '../objects/mailbox'
@@ -14,7 +14,7 @@ export const acknowledgeMessage = new Hono<AppEnv>().post('/acknowledgeMessage',
   const acknowledged = await mailbox(c.env, me)
     .acknowledge(me, messageIds)
     .catch((error: unknown) => {
-      throw storageUnavailable('acknowledge', error)
+      throw objectUnavailable('acknowledge', error)
     })
   if (acknowledged === 0) throw new RelayError('ERR_INVALID_ACKNOWLEDGMENT', 'Message not found!')
   return c.json({ status: 'success', acknowledged })

@@ -1,9 +1,10 @@
 import { env } from 'cloudflare:test'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import type { Env } from '../../src/env'
 import { newClient } from '../helpers/client'
 import { d1Down, d1FailingAtEndOfBatch } from '../helpers/failing-d1'
 import { type RelayWithEnv, relayWithEnv } from '../helpers/relay-with-env'
+import { inMailbox } from '../helpers/mailbox'
 import { expectResponse, randomKey, sendOk, storedFor } from '../helpers/messages'
 
 const downD1 = d1Down(env.DB)
@@ -69,5 +70,48 @@ describe('storage failure is loud and safe', () => {
     expectSigned(target)
     await expectResponse(res, 503, 'ERR_STORAGE_UNAVAILABLE')
     expect(await storedFor(bob.identityKey)).toHaveLength(1)
+  })
+
+  it("D1 failing inside the Mailbox: /acknowledgeMessage answers a signed 503, logged once (the Mailbox's log)", async () => {
+    const [alice, bob] = [newClient(), newClient()]
+    await sendOk(alice, { recipient: bob.identityKey, messageBox: 'inbox', messageId: 'kept', body: 'x' })
+    // The real Mailbox of bob, whose own D1 binding is down (sessions live in its own storage, so auth works).
+    const healthy = await inMailbox(bob.identityKey, (box) => {
+      const holder = box as unknown as { env: Env }
+      const env = holder.env
+      holder.env = { ...env, DB: d1Down(env.DB) }
+      return env
+    })
+    const logged = vi.spyOn(console, 'error')
+    try {
+      const res = await bob.post('/acknowledgeMessage', { messageIds: ['kept'] })
+      await expectResponse(res, 503, 'ERR_STORAGE_UNAVAILABLE')
+      const failures = logged.mock.calls.filter(([first]) => String(first).startsWith('storage failure'))
+      expect(failures).toEqual([['storage failure (acknowledge):', 'D1_ERROR: injected outage']])
+    } finally {
+      logged.mockRestore()
+      await inMailbox(bob.identityKey, (box) => {
+        ;(box as unknown as { env: Env }).env = healthy
+      })
+    }
+    expect(await storedFor(bob.identityKey)).toHaveLength(1)
+  })
+
+  it('Mailbox failing: the failure is logged once, by the route', async () => {
+    const bob = newClient()
+    const target = relayWithEnv({ MAILBOX: mailboxFailingAcknowledge })
+    const logged = vi.spyOn(console, 'error')
+    try {
+      const res = await newClient({ privateKey: bob.privateKey, fetch: target.fetch }).post(
+        '/acknowledgeMessage',
+        { messageIds: ['any'] },
+      )
+      await expectResponse(res, 503, 'ERR_STORAGE_UNAVAILABLE')
+      const failures = logged.mock.calls.filter(([first]) => String(first).startsWith('storage failure'))
+      expect(failures).toHaveLength(1)
+      expect(String(failures[0]![1])).toContain('Durable Object reset')
+    } finally {
+      logged.mockRestore()
+    }
   })
 })
