@@ -247,3 +247,28 @@ describe('session storage', () => {
     expect(sessions.map((s) => s.requestCount)).toEqual([0])
   })
 })
+
+describe('request body limit', () => {
+  it('refuses a declared Content-Length over the limit without reading the body', async () => {
+    const { fetch, runs } = probeApp({ MAX_REQUEST_BODY_BYTES: '1024' })
+    const res = await fetch('https://relay.test/echo', {
+      method: 'POST',
+      headers: { 'content-length': '5000', 'content-type': 'application/json' },
+      body: 'x'.repeat(5000),
+    })
+    await expectRejected(res, 413, 'ERR_REQUEST_TOO_LARGE')
+    expect(runs).toHaveLength(0)
+  })
+
+  it('accepts a body of exactly the limit, with or without Content-Length', async () => {
+    const { fetch, runs } = probeApp({ MAX_REQUEST_BODY_BYTES: '1024' })
+    const body = JSON.stringify({ pad: 'x'.repeat(1024 - 10) })
+    expect(body).toHaveLength(1024)
+    const session = await rawHandshake(fetch)
+    const framed = await rawRequest(fetch, session, { body, authOverrides: { 'content-length': '1024' } })
+    expect(framed.status, await framed.clone().text()).toBe(200)
+    const chunked = await rawRequest(fetch, session, { body })
+    expect(chunked.status, await chunked.clone().text()).toBe(200)
+    expect(runs.map((r) => r.body.length)).toEqual([1024, 1024])
+  })
+})
