@@ -8,7 +8,6 @@ declare global {
       SERVER_PRIVATE_KEY: string
       TEST_MIGRATIONS: D1Migration[]
       /** Empty until test/db/migrations.test.ts migrates it. */
-      MIGRATION_DB: D1Database
     }
   }
 }

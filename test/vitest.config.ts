@@ -18,8 +18,6 @@ export default defineConfig({
           SERVER_PRIVATE_KEY: TEST_SERVER_PRIVATE_KEY,
           TEST_MIGRATIONS: await readD1Migrations('./migrations'),
         },
-        // An empty database of its own for test/db/migrations.test.ts, which applies the migrations step by step.
-        d1Databases: { MIGRATION_DB: 'migration-test' },
       },
     })),
   ],
