@@ -7,7 +7,6 @@ declare global {
       MAILBOX: DurableObjectNamespace<import('../src/objects/mailbox').Mailbox>
       SERVER_PRIVATE_KEY: string
       TEST_MIGRATIONS: D1Migration[]
-      /** Empty until test/db/migrations.test.ts migrates it. */
     }
   }
 }

@@ -225,7 +225,7 @@ export function listPageQuery(db: Db, recipient: string, messageBox: string, pag
 
 /**
  * Deletes `recipient`'s messages with these ids, in any box; a body goes with its last message (migration
- * 0004's trigger). Returns how many of them were still waiting (expired ones are deleted too but not
+ * 0001's trigger). Returns how many of them were still waiting (expired ones are deleted too but not
  * counted: they were no longer deliverable).
  * @throws RelayError('ERR_STORAGE_UNAVAILABLE')
  */

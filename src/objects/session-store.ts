@@ -125,7 +125,11 @@ export class SessionStore {
     const expired = this.sql
       .exec<{
         server_nonce: string
-      }>('SELECT server_nonce FROM auth_sessions WHERE last_used_at <= ? OR created_at <= ?', now - limits.idleTtlMs, now - limits.maxAgeMs)
+      }>(
+        'SELECT server_nonce FROM auth_sessions WHERE last_used_at <= ? OR created_at <= ?',
+        now - limits.idleTtlMs,
+        now - limits.maxAgeMs,
+      )
       .toArray()
     for (const { server_nonce } of expired) this.delete(server_nonce)
     return expired.length
@@ -136,7 +140,11 @@ export class SessionStore {
     const row = this.sql
       .exec<{
         at: number | null
-      }>('SELECT MIN(MIN(last_used_at + ?, created_at + ?)) AS at FROM auth_sessions', limits.idleTtlMs, limits.maxAgeMs)
+      }>(
+        'SELECT MIN(MIN(last_used_at + ?, created_at + ?)) AS at FROM auth_sessions',
+        limits.idleTtlMs,
+        limits.maxAgeMs,
+      )
       .one()
     return row.at
   }

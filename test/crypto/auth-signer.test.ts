@@ -8,43 +8,30 @@ import {
   privateKeyFromHex,
   publicKeyFromHex,
 } from '../../src/crypto/brc42'
-import { hexBytes, randomBytes, toBase64, toHex } from '../../src/crypto/encoding'
+import { randomBytes, toBase64, toHex } from '../../src/crypto/encoding'
 import { LruCache } from '../../src/crypto/lru'
+import {
+  SERVER_PRIV,
+  CLIENT_PRIV,
+  SERVER_PUB,
+  CLIENT_PUB,
+  S,
+  C,
+  REQUEST_NONCE,
+  RESPONSE_NONCE,
+  HANDSHAKE_DATA,
+  HANDSHAKE_SIGNATURE,
+  POST_PREIMAGE,
+  POST_SIGNATURE,
+  RESPONSE_PREIMAGE,
+  RESPONSE_SIGNATURE,
+  bytes,
+} from '../helpers/vectors'
 
-// Expected values are copied from protocol.md §13.1 (generated with @bsv/sdk 2.1.0, re-derived in
-// Python), never computed by the code under test. No crypto is mocked anywhere in this file.
-const SERVER_PRIV = '11'.repeat(32)
-const CLIENT_PRIV = '22'.repeat(32)
-const SERVER_PUB = '034f355bdcb7cc0af728ef3cceb9615d90684bb5b2ca5f859ab0f0b704075871aa'
-const CLIENT_PUB = '02466d7fcae563e5cb09a0d1870bb580344804617879a14949cf22285f1bae3f27'
-const S = 'AAECAwQFBgcICQoLDA0OD58UEWr2wfaduevM4HzxqSiaRLRTwN4R7GSoDnCV2hxE'
-const C = 'QUJDREVGR0hJSktMTU5PUPHjV439yDhosmGj8aAOKt2flBpAv8pPwUA/GYztq5d0'
-const REQUEST_NONCE = 'REREREREREREREREREREREREREREREREREREREREREQ='
-const RESPONSE_NONCE = 'VVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVU='
+// Expected values come from protocol.md §13.1 (test/helpers/vectors.ts), never from the code under test.
+// No crypto is mocked anywhere in this file.
 const INVOICE_PREFIX = '2-auth message signature-'
 
-const HANDSHAKE_DATA =
-  '4142434445464748494a4b4c4d4e4f50f1e3578dfdc83868b261a3f1a00e2add9f941a40bfca4fc1403f198cedab9774' +
-  '000102030405060708090a0b0c0d0e0f9f14116af6c1f69db9ebcce07cf1a9289a44b453c0de11ec64a80e7095da1c44'
-const HANDSHAKE_SIGNATURE =
-  '3045022100befd819becb70a64f28cc423dfc95e28cf55c8be712376f98ecfbfb88497428e022076ba297994fe0829f8ca2559a29459daceb543369103af21eef72ecd7bdd2b27'
-const POST_PREIMAGE =
-  '33'.repeat(32) +
-  '04504f5354' +
-  '0d2f6c6973744d65737361676573' +
-  'ff'.repeat(9) +
-  '01' +
-  '0c636f6e74656e742d74797065' +
-  '106170706c69636174696f6e2f6a736f6e' +
-  '167b226d657373616765426f78223a22696e626f78227d'
-const POST_SIGNATURE =
-  '3044022010fe00684326d9893c3fdf1dd6c5009cb3ecf8450d6259c10edc5469ff5c622c022072188d0c8ebc4910a55ec8cd71302ae64944c4c61da458bbb23d9a7d487b1491'
-const RESPONSE_PREIMAGE =
-  '33'.repeat(32) + 'c800' + '22' + '7b22737461747573223a2273756363657373222c226d65737361676573223a5b5d7d'
-const RESPONSE_SIGNATURE =
-  '3045022100e65e987a9162547edeb5834a943b86050558f30b986ae218166e217b44c7727e0220522e8fc18f23a8f7459cfbdacc64c6aef5efbfbb6e9702d12e6181aa26878ade'
-
-const bytes = (hex: string) => hexBytes(hex, 0, hex.length)!
 const PROTOCOL: [2, string] = [2, 'auth message signature']
 
 describe('BRC-42 derivation (protocol.md §13.1 spec vectors)', () => {
