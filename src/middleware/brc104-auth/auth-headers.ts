@@ -17,6 +17,11 @@ export interface AuthHeaders {
 }
 
 const COMPRESSED_KEY = /^0[23][0-9a-fA-F]{64}$/
+
+/** Whether `text` has the shape of a compressed public key in hex (whether it is on the curve is the signer's check). */
+export function isCompressedKeyHex(text: string): boolean {
+  return COMPRESSED_KEY.test(text)
+}
 /** A DER secp256k1 signature is 8..72 bytes. */
 const MIN_DER = 8
 const MAX_DER = 72

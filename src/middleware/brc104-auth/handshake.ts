@@ -5,18 +5,16 @@ import type { Env } from '../../env'
 import { RelayError } from '../../errors'
 import { isJsonObject, parseJsonBody } from '../../http/json-body'
 import { mailbox } from '../../objects/mailbox'
-import type { ClaimResult } from '../../objects/session-store'
 import type { RawBodyVariables } from '../raw-body'
 import type { ServerKeyVariables } from '../server-key'
-import { AUTH_VERSION } from './auth-headers'
+import { AUTH_VERSION, isCompressedKeyHex } from './auth-headers'
 import { createServerNonce, isServerNonce } from './server-nonce'
-import { sessionNotFound } from './verify-request'
+import { claimNonce, sessionNotFound, withSessionStore } from './session-errors'
 
 type HandshakeEnv = { Bindings: Env; Variables: RawBodyVariables & ServerKeyVariables }
 type AuthMessage = Record<string, unknown>
 
 const utf8 = new TextEncoder()
-const COMPRESSED_KEY = /^0[23][0-9a-f]{64}$/
 /** We request no certificates (BRC-33 identifies parties by key alone). */
 const NO_CERTIFICATES = { certifiers: [], types: {} }
 
@@ -55,7 +53,7 @@ async function initialResponse(env: Env, key: ServerKey, message: AuthMessage) {
   const data = concat(base64Bytes(clientNonce, 48)!, base64Bytes(serverNonce, 48)!)
   // Signing first also proves the identity key is a point on the curve before anything is stored.
   const signature = await signOrReject(key, data, `${clientNonce} ${serverNonce}`, identityKey)
-  await storage(() => mailbox(env, identityKey).openSession(identityKey, serverNonce, clientNonce))
+  await withSessionStore(() => mailbox(env, identityKey).openSession(identityKey, serverNonce, clientNonce))
   return {
     version: AUTH_VERSION,
     messageType: 'initialResponse',
@@ -82,19 +80,14 @@ async function certificateResponse(env: Env, key: ServerKey, message: AuthMessag
   ) {
     throw new RelayError('ERR_AUTH_FAILED', 'Signature is not valid')
   }
-  const claim = await storage<ClaimResult>(() =>
+  const clientNonce = await claimNonce(serverNonce, () =>
     mailbox(env, identityKey).claimRequest(identityKey, serverNonce, nonce),
   )
-  if (!claim.ok) {
-    if (claim.reason === 'replayed')
-      throw new RelayError('ERR_REPLAYED_REQUEST', 'This nonce was already used in this session.')
-    throw sessionNotFound(serverNonce)
-  }
   const responseNonce = toBase64(randomBytes(32))
   const certificates: never[] = []
   const responseSignature = await key.signer.sign(
     utf8.encode(JSON.stringify(certificates)),
-    `${responseNonce} ${claim.clientNonce}`,
+    `${responseNonce} ${clientNonce}`,
     identityKey,
   )
   return {
@@ -103,7 +96,7 @@ async function certificateResponse(env: Env, key: ServerKey, message: AuthMessag
     identityKey: key.identityKey,
     nonce: responseNonce,
     initialNonce: serverNonce,
-    yourNonce: claim.clientNonce,
+    yourNonce: clientNonce,
     certificates,
     signature: Array.from(responseSignature),
   }
@@ -111,7 +104,7 @@ async function certificateResponse(env: Env, key: ServerKey, message: AuthMessag
 
 function requireIdentityKey(value: unknown): string {
   const key = typeof value === 'string' ? value.toLowerCase() : ''
-  if (!COMPRESSED_KEY.test(key)) invalid('identityKey must be a 33-byte compressed public key in hex.')
+  if (!isCompressedKeyHex(key)) invalid('identityKey must be a 33-byte compressed public key in hex.')
   return key
 }
 
@@ -120,15 +113,6 @@ async function signOrReject(key: ServerKey, data: Uint8Array, keyID: string, cou
     return await key.signer.sign(data, keyID, counterparty)
   } catch {
     invalid('identityKey is not a valid secp256k1 public key.')
-  }
-}
-
-async function storage<T>(operation: () => Promise<T>): Promise<T> {
-  try {
-    return await operation()
-  } catch (error) {
-    console.error('session store unavailable', error)
-    throw new RelayError('ERR_STORAGE_UNAVAILABLE', 'The session store is unavailable; try again.')
   }
 }
 

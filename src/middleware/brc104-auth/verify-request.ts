@@ -4,6 +4,7 @@ import type { ClaimResult } from '../../objects/session-store'
 import { hasAuthHeaders, parseAuthHeaders } from './auth-headers'
 import { requestPreimage, signedRequestHeaders } from './payload'
 import { isServerNonce } from './server-nonce'
+import { claimNonce, sessionNotFound } from './session-errors'
 
 /** What a verified request proves: who sent it, and what its response must be signed for. */
 export interface VerifiedRequest {
@@ -66,30 +67,15 @@ export async function verifyRequest(
   }
   if (!valid) throw new RelayError('ERR_AUTH_FAILED', 'Signature is not valid')
 
-  let result: ClaimResult
-  try {
-    result = await claim(auth.identityKey, auth.serverNonce, auth.nonce)
-  } catch (error) {
-    console.error('session store unavailable', error)
-    throw new RelayError('ERR_STORAGE_UNAVAILABLE', 'The session store is unavailable; try again.')
-  }
-  if (!result.ok) {
-    if (result.reason === 'replayed') {
-      throw new RelayError('ERR_REPLAYED_REQUEST', 'This request nonce was already used in this session.')
-    }
-    throw sessionNotFound(auth.serverNonce)
-  }
+  const clientNonce = await claimNonce(auth.serverNonce, () =>
+    claim(auth.identityKey, auth.serverNonce, auth.nonce),
+  )
   return {
     identityKey: auth.identityKey,
-    clientNonce: result.clientNonce,
+    clientNonce,
     requestIdBase64: auth.requestIdBase64,
     requestId: auth.requestId,
   }
-}
-
-/** The exact phrase that makes AuthFetch drop its session and handshake again (protocol.md §5.4). */
-export function sessionNotFound(serverNonce: string): RelayError {
-  return new RelayError('ERR_SESSION_NOT_FOUND', `Session not found for nonce: ${serverNonce.slice(0, 64)}`)
 }
 
 function sentEmptyJsonBody(request: Request, body: Uint8Array): boolean {
