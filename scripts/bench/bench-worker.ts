@@ -244,6 +244,8 @@ async function prepareOursGeneral(
     headers.set('x-bsv-auth-your-nonce', serverNonce)
     headers.set('x-bsv-auth-signature', toHex(signature))
     headers.set('x-bsv-auth-request-id', toBase64(requestId))
+    // As on the wire: AuthFetch's fetch frames a body with Content-Length.
+    headers.set('content-length', String(shape.body.length))
     requests.push({ url: ORIGIN + shape.path, headers: [...headers], body: shape.body })
   }
   return async () => {
