@@ -490,6 +490,35 @@ function expressResponsePayload(requestId: number[], body: Uint8Array): number[]
   return writer.toArray()
 }
 
+/** A general request as an SDK client signs it for the baseline cases: preimage bytes, keyID and signature. */
+async function baselineClientRequest(
+  clientWallet: ProtoWallet,
+  shape: ReturnType<typeof requestShape>,
+  serverNonce: string,
+  serverIdentity: string,
+) {
+  const requestId = randomBytes(32)
+  const nonce = toBase64(randomBytes(32))
+  const keyID = `${nonce} ${serverNonce}`
+  const payload = Array.from(
+    requestPreimage({
+      requestId,
+      method: 'POST',
+      path: shape.path,
+      search: '',
+      headers: [['content-type', 'application/json']],
+      body: shape.body,
+    }),
+  )
+  const { signature } = await clientWallet.createSignature({
+    data: payload,
+    protocolID: AUTH_PROTOCOL,
+    keyID,
+    counterparty: serverIdentity,
+  })
+  return { requestId, nonce, keyID, payload, signature }
+}
+
 async function prepareBaselineGeneral(n: number, size: Size, serverKeyHex: string) {
   const shape = requestShape(size)
   const cacheKey = `${serverKeyHex}:${size}`
@@ -506,24 +535,12 @@ async function prepareBaselineGeneral(n: number, size: Size, serverKeyHex: strin
   const serverNonce = await baselineHandshake(server, clientWallet, clientKey)
   const messages: AuthMessage[] = []
   for (let i = 0; i < n; i++) {
-    const requestId = randomBytes(32)
-    const nonce = toBase64(randomBytes(32))
-    const payload = Array.from(
-      requestPreimage({
-        requestId,
-        method: 'POST',
-        path: shape.path,
-        search: '',
-        headers: [['content-type', 'application/json']],
-        body: shape.body,
-      }),
+    const { nonce, payload, signature } = await baselineClientRequest(
+      clientWallet,
+      shape,
+      serverNonce,
+      server.identityKey,
     )
-    const { signature } = await clientWallet.createSignature({
-      data: payload,
-      protocolID: AUTH_PROTOCOL,
-      keyID: `${nonce} ${serverNonce}`,
-      counterparty: server.identityKey,
-    })
     messages.push({
       version: '0.1',
       messageType: 'general',
@@ -562,24 +579,12 @@ async function prepareBaselineFreshWallet(n: number, serverKeyHex: string) {
   const clientNonce = toBase64(randomBytes(48))
   const jobs: Array<{ payload: number[]; signature: number[]; keyID: string; requestId: number[] }> = []
   for (let i = 0; i < n; i++) {
-    const requestId = randomBytes(32)
-    const keyID = `${toBase64(randomBytes(32))} ${serverNonce}`
-    const payload = Array.from(
-      requestPreimage({
-        requestId,
-        method: 'POST',
-        path: shape.path,
-        search: '',
-        headers: [['content-type', 'application/json']],
-        body: shape.body,
-      }),
+    const { requestId, keyID, payload, signature } = await baselineClientRequest(
+      clientWallet,
+      shape,
+      serverNonce,
+      serverIdentity,
     )
-    const { signature } = await clientWallet.createSignature({
-      data: payload,
-      protocolID: AUTH_PROTOCOL,
-      keyID,
-      counterparty: serverIdentity,
-    })
     jobs.push({ payload, signature, keyID, requestId: Array.from(requestId) })
   }
   return async () => {
