@@ -1,3 +1,5 @@
 /** Every table of the relay's D1 database, one per file. */
+export * from './devices'
 export * from './message-bodies'
 export * from './messages'
+export * from './permissions'

@@ -1,5 +1,7 @@
 import type { Env } from './env'
 import { RelayError } from './errors'
+import { MAX_FEE, type FeeTable } from './permissions/fees'
+import { messageBoxName } from './validation/text'
 
 /** Limits and lifetimes, validated and typed. Defaults are the contract's. */
 export interface Config {
@@ -16,6 +18,13 @@ export interface Config {
   maxListBodyBytes: number
   /** 0 means messages never expire. */
   messageTtlMs: number
+  /** The server's delivery fee per box, in satoshis, charged once per send (DELIVERY_FEES). */
+  deliveryFees: FeeTable
+  /** A recipient's fee for a box when it has set no rule (DEFAULT_RECIPIENT_FEES); -1 blocks by default. */
+  defaultRecipientFees: FeeTable
+  /** Boxes whose new messages are pushed to the recipient's devices (PUSH_BOXES). */
+  pushBoxes: ReadonlySet<string>
+  maxDevicesPerIdentity: number
 }
 
 const MiB = 1024 * 1024
@@ -37,21 +46,84 @@ export function readConfig(env: Env): Config {
     inboxQuota: integerVar(env, 'INBOX_QUOTA', 10_000, 1),
     maxListBodyBytes: integerVar(env, 'MAX_LIST_BODY_BYTES', 8 * MiB, 1),
     messageTtlMs: integerVar(env, 'MESSAGE_TTL_SECONDS', 30 * 86400, 0) * 1000,
+    deliveryFees: jsonVar(env, 'DELIVERY_FEES', DEFAULT_FEES, (json) => feeTable(json, 0)),
+    defaultRecipientFees: jsonVar(env, 'DEFAULT_RECIPIENT_FEES', DEFAULT_FEES, (json) => feeTable(json, -1)),
+    pushBoxes: jsonVar(env, 'PUSH_BOXES', '["notifications"]', boxSet),
+    maxDevicesPerIdentity: integerVar(env, 'MAX_DEVICES_PER_IDENTITY', 20, 1),
   }
 }
 
-type IntegerVarName = Exclude<keyof Env, 'DB' | 'MAILBOX' | 'SERVER_PRIVATE_KEY'>
+// The contract's defaults: a notification costs the sender 10 sat to the relay and 10 sat to the recipient.
+const DEFAULT_FEES = '{"notifications":10}'
+
+type IntegerVarName =
+  | 'SESSION_IDLE_TTL_SECONDS'
+  | 'SESSION_MAX_AGE_SECONDS'
+  | 'MAX_SESSIONS_PER_IDENTITY'
+  | 'MAX_REQUESTS_PER_SESSION'
+  | 'MAX_REQUEST_BODY_BYTES'
+  | 'MAX_MESSAGE_BODY_BYTES'
+  | 'MAX_RECIPIENTS_PER_SEND'
+  | 'MAX_ACKNOWLEDGE_IDS'
+  | 'INBOX_QUOTA'
+  | 'MAX_LIST_BODY_BYTES'
+  | 'MESSAGE_TTL_SECONDS'
+  | 'MAX_DEVICES_PER_IDENTITY'
+type JsonVarName = 'DELIVERY_FEES' | 'DEFAULT_RECIPIENT_FEES' | 'PUSH_BOXES'
 
 function integerVar(env: Env, name: IntegerVarName, fallback: number, min: number): number {
   const raw = env[name]
   if (raw === undefined || raw === '') return fallback
   const value = Number(raw)
-  if (!Number.isSafeInteger(value) || value < min) {
-    console.error(`relay misconfigured: ${name}=${JSON.stringify(raw)} is not an integer >= ${min}`)
-    throw new RelayError(
-      'ERR_SERVER_MISCONFIGURED',
-      `The relay is misconfigured: ${name} must be an integer >= ${min}.`,
-    )
-  }
+  if (!Number.isSafeInteger(value) || value < min) throw misconfigured(name, raw, `an integer >= ${min}`)
   return value
+}
+
+// JSON vars are parsed once per distinct text, not on every readConfig (routes call it several times).
+const parsedJsonVars = new Map<string, unknown>()
+
+/** A JSON var, parsed and checked by `parse` (which returns null when the value is not acceptable). */
+function jsonVar<T>(env: Env, name: JsonVarName, fallback: string, parse: (json: unknown) => T | null): T {
+  const raw = env[name] === undefined || env[name] === '' ? fallback : env[name]
+  const key = `${name}\n${raw}`
+  if (parsedJsonVars.has(key)) return parsedJsonVars.get(key) as T
+  let value: T | null = null
+  try {
+    value = parse(JSON.parse(raw))
+  } catch {
+    // not JSON: reported below
+  }
+  if (value === null) throw misconfigured(name, raw, JSON_VAR_SHAPES[name])
+  parsedJsonVars.set(key, value)
+  return value
+}
+
+const JSON_VAR_SHAPES: Record<JsonVarName, string> = {
+  DELIVERY_FEES: `a JSON object {"<box>": satoshis 0..${MAX_FEE}}`,
+  DEFAULT_RECIPIENT_FEES: `a JSON object {"<box>": -1..${MAX_FEE}}`,
+  PUSH_BOXES: 'a JSON array of message box names',
+}
+
+/** `{box: fee}` with valid box names and integer fees in min..MAX_FEE, or null. */
+function feeTable(json: unknown, min: number): FeeTable | null {
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) return null
+  const table = new Map<string, number>()
+  for (const [box, fee] of Object.entries(json)) {
+    const name = messageBoxName(box)
+    if (name === null || name !== box || !Number.isInteger(fee) || fee < min || fee > MAX_FEE) return null
+    table.set(box, fee)
+  }
+  return table
+}
+
+/** A JSON array of valid box names, or null. */
+function boxSet(json: unknown): ReadonlySet<string> | null {
+  if (!Array.isArray(json)) return null
+  const boxes = json.map((box) => (messageBoxName(box) === box ? (box as string) : null))
+  return boxes.includes(null) ? null : new Set(boxes as string[])
+}
+
+function misconfigured(name: string, raw: string, shape: string): RelayError {
+  console.error(`relay misconfigured: ${name}=${JSON.stringify(raw).slice(0, 200)} is not ${shape}`)
+  return new RelayError('ERR_SERVER_MISCONFIGURED', `The relay is misconfigured: ${name} must be ${shape}.`)
 }

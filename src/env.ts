@@ -1,4 +1,5 @@
 import type { Mailbox } from './objects/mailbox'
+import type { PushJob } from './push/push-job'
 import type { AuthVariables } from './middleware/brc104-auth'
 import type { RawBodyVariables } from './middleware/raw-body'
 import type { ServerKeyVariables } from './middleware/server-key'
@@ -20,6 +21,21 @@ export interface Env {
   INBOX_QUOTA?: string
   MAX_LIST_BODY_BYTES?: string
   MESSAGE_TTL_SECONDS?: string
+  /** JSON `{box: sats}`: the relay's fee per send into a box. */
+  DELIVERY_FEES?: string
+  /** JSON `{box: sats}`: a recipient's fee for a box where it set no rule (-1 blocks). */
+  DEFAULT_RECIPIENT_FEES?: string
+  /** JSON array of boxes whose new messages are pushed to the recipient's devices. */
+  PUSH_BOXES?: string
+  MAX_DEVICES_PER_IDENTITY?: string
+  /** Push fan-out: one job per recipient of a committed send (src/push/). */
+  PUSH_QUEUE: Queue<PushJob>
+  /** Secret: the Firebase service account file (JSON). Without it push is off. */
+  FCM_SERVICE_ACCOUNT_JSON?: string
+  /** Overrides the account's `token_uri` (tests and local development point it at a fake). */
+  FCM_TOKEN_URL?: string
+  /** Overrides `https://fcm.googleapis.com/v1/projects/{project_id}/messages:send`. */
+  FCM_SEND_URL?: string
 }
 
 /** The one Hono environment every app, route and middleware of the relay uses. */

@@ -38,6 +38,19 @@ export type RelayErrorCode =
   | 'ERR_INVALID_MESSAGE_ID'
   | 'ERR_TOO_MANY_MESSAGE_IDS'
   | 'ERR_INVALID_ACKNOWLEDGMENT'
+  // permissions and fees
+  | 'ERR_INVALID_REQUEST'
+  | 'ERR_INVALID_FEE_VALUE'
+  | 'ERR_INVALID_PUBLIC_KEY'
+  | 'ERR_INVALID_MESSAGE_BOX'
+  | 'ERR_MISSING_PARAMETERS'
+  | 'ERR_DELIVERY_BLOCKED'
+  | 'ERR_MISSING_PAYMENT_TX'
+  | 'ERR_INVALID_PAYMENT'
+  // devices
+  | 'ERR_INVALID_FCM_TOKEN'
+  | 'ERR_INVALID_PLATFORM'
+  | 'ERR_INVALID_DEVICE_ID'
   // the server itself
   | 'ERR_SERVER_MISCONFIGURED'
   | 'ERR_STORAGE_UNAVAILABLE'
@@ -59,6 +72,8 @@ export function statusFor(code: RelayErrorCode): ContentfulStatusCode {
       return 429
     case 'ERR_NOT_FOUND':
       return 404
+    case 'ERR_DELIVERY_BLOCKED':
+      return 403
     case 'ERR_SERVER_MISCONFIGURED':
     case 'ERR_INTERNAL':
       return 500
@@ -84,12 +99,22 @@ export function statusFor(code: RelayErrorCode): ContentfulStatusCode {
     case 'ERR_INVALID_MESSAGE_ID':
     case 'ERR_TOO_MANY_MESSAGE_IDS':
     case 'ERR_INVALID_ACKNOWLEDGMENT':
+    case 'ERR_INVALID_REQUEST':
+    case 'ERR_INVALID_FEE_VALUE':
+    case 'ERR_INVALID_PUBLIC_KEY':
+    case 'ERR_INVALID_MESSAGE_BOX':
+    case 'ERR_MISSING_PARAMETERS':
+    case 'ERR_MISSING_PAYMENT_TX':
+    case 'ERR_INVALID_PAYMENT':
+    case 'ERR_INVALID_FCM_TOKEN':
+    case 'ERR_INVALID_PLATFORM':
+    case 'ERR_INVALID_DEVICE_ID':
       return 400
   }
 }
 
 /** Extra fields an error body may carry beside the envelope (e.g. `resource` and `limit` on a 429). */
-export type ErrorDetails = Record<string, string | number | boolean>
+export type ErrorDetails = Record<string, string | number | boolean | string[]>
 
 /** A request failure with a contract error code; `app.onError` renders it as the JSON envelope. */
 export class RelayError extends HTTPException {

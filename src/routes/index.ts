@@ -1,11 +1,15 @@
 import { Hono } from 'hono'
 import type { AppEnv } from '../env'
 import { acknowledgeMessage } from './acknowledge-message'
+import { devices } from './devices'
 import { listMessages } from './list-messages'
+import { permissionRoutes } from './permissions'
 import { sendMessage } from './send-message'
 
-/** The authenticated BRC-33 routes, mounted behind BRC-104 by `createApp()`. */
+/** The authenticated routes, mounted behind BRC-104 by `createApp()`. */
 export const routes = new Hono<AppEnv>()
   .route('/', sendMessage)
   .route('/', listMessages)
   .route('/', acknowledgeMessage)
+  .route('/', permissionRoutes)
+  .route('/', devices)

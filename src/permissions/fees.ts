@@ -1,0 +1,72 @@
+/**
+ * Fees and blocking, as pure functions (contract.md "Permissions and fees"). Storage supplies each
+ * recipient's rule (src/db/permissions.ts); configuration supplies the defaults; nothing here writes.
+ */
+
+/** The largest fee a rule may ask (a signed 32-bit integer, as the reference's column). */
+export const MAX_FEE = 2_147_483_647
+
+/** Satoshis per message box name. */
+export type FeeTable = ReadonlyMap<string, number>
+
+/** What a fee means to a sender. */
+export type FeeStatus = 'blocked' | 'always_allow' | 'payment_required'
+
+export function feeStatus(fee: number): FeeStatus {
+  return fee === -1 ? 'blocked' : fee === 0 ? 'always_allow' : 'payment_required'
+}
+
+/** The defaults that apply where a recipient has no rule, and the relay's own fee. */
+export interface FeeDefaults {
+  deliveryFees: FeeTable
+  defaultRecipientFees: FeeTable
+}
+
+/**
+ * The recipient fee a send into `messageBox` owes: the recipient's own rule (sender-specific, else
+ * box-wide: storage picks which) when it has one, else the configured default for the box, else 0.
+ */
+export function recipientFee(rule: number | null, messageBox: string, defaults: FeeDefaults): number {
+  return rule ?? defaults.defaultRecipientFees.get(messageBox) ?? 0
+}
+
+/** The relay's delivery fee for a send into `messageBox`: charged once per send, whatever the recipient count. */
+export function deliveryFee(messageBox: string, defaults: FeeDefaults): number {
+  return defaults.deliveryFees.get(messageBox) ?? 0
+}
+
+/** What a send of one message to several recipients owes, recipient by recipient. */
+export interface Charges {
+  /** The delivery fee, charged once when any recipient is payable (0 when all are blocked). */
+  deliveryFee: number
+  /** Each recipient's fee (-1 for blocked ones), in the order given. */
+  fees: { recipient: string; fee: number }[]
+  /** The recipients whose fee is -1, in the order given. */
+  blocked: string[]
+  /** Delivery fee plus the fees of the payable (non-blocked) recipients. */
+  total: number
+}
+
+/**
+ * The charges for sending into `messageBox` to `recipients`, given each one's rule (null: none).
+ * Recipients are returned as given (a quote echoes them as the client sent them).
+ */
+export function chargesFor(
+  recipients: { recipient: string; rule: number | null }[],
+  messageBox: string,
+  defaults: FeeDefaults,
+): Charges {
+  const fees = recipients.map(({ recipient, rule }) => ({
+    recipient,
+    fee: recipientFee(rule, messageBox, defaults),
+  }))
+  const blocked = fees.filter((f) => f.fee === -1).map((f) => f.recipient)
+  const payable = fees.filter((f) => f.fee !== -1)
+  const delivery = payable.length > 0 ? deliveryFee(messageBox, defaults) : 0
+  return {
+    deliveryFee: delivery,
+    fees,
+    blocked,
+    total: payable.reduce((sum, f) => sum + f.fee, delivery),
+  }
+}
