@@ -47,14 +47,26 @@ const MAX_SEND_ATTEMPTS = 3
  * row per recipient referencing it.
  * A repeat of the same id by the same sender into the same box is not stored again and comes back
  * with `duplicate: true`; the UNIQUE (recipient, message_id) index is what makes a second copy impossible.
+ * `admit` runs alongside the first reads (checks that need storage but come before ours, e.g. permissions)
+ * and its refusal is thrown as is.
  * @throws RelayError ERR_DUPLICATE_MESSAGE (the id waits for that recipient from another sender or box),
  *   ERR_INBOX_QUOTA_EXCEEDED (429), ERR_STORAGE_UNAVAILABLE (503; nothing was stored).
  */
-export async function deliverMessages(db: Db, send: Send): Promise<DeliveryResult[]> {
+export async function deliverMessages(
+  db: Db,
+  send: Send,
+  admit: () => Promise<void> = async () => {},
+): Promise<DeliveryResult[]> {
   for (let attempt = 1; ; attempt++) {
-    // Both reads in parallel: one round trip before the write.
+    // The reads run together: one round trip before the write. The admission is settled first, so its
+    // refusal wins over the checks below; it is not repeated when a lost race makes us read again.
+    const reads = Promise.all([findRepeats(db, send), waitingCounts(db, send)])
+    if (attempt === 1) {
+      reads.catch(() => {}) // settled below; not an unhandled rejection while the admission is awaited
+      await admit()
+    }
     // A taken id (check 11) wins over a full inbox (check 12), and a repeat needs no room.
-    const [repeats, waiting] = await Promise.all([findRepeats(db, send), waitingCounts(db, send)])
+    const [repeats, waiting] = await reads
     const fresh = send.deliveries.filter((d) => !repeats.has(d.recipient))
     const full = fresh.find((d) => (waiting.get(d.recipient) ?? 0) >= send.quota)
     if (full) throw quotaExceeded(full.recipient, send.quota)

@@ -9,6 +9,8 @@ export interface SendMessageRequest {
   /** The body as it will be stored and listed. */
   body: string
   recipients: { recipient: string; messageId: string | null }[]
+  /** Whether a `payment` came with the send (checks 10b–10c). */
+  hasPayment: boolean
 }
 
 const MAX_MESSAGE_ID_BYTES = 256
@@ -87,8 +89,7 @@ export const sendMessageRequest: Validator<SendMessageRequest> = (json, config) 
     )
   }
   // The reference's wrapper, only when a payment came along (the real client unwraps either form).
-  const stored = isAbsent(request.payment)
-    ? sent
-    : JSON.stringify({ message: body, payment: request.payment })
-  return { messageBox, body: stored, recipients }
+  const hasPayment = !isAbsent(request.payment)
+  const stored = hasPayment ? JSON.stringify({ message: body, payment: request.payment }) : sent
+  return { messageBox, body: stored, recipients, hasPayment }
 }

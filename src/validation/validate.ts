@@ -4,8 +4,11 @@ import type { AppEnv } from '../env'
 import { type RelayErrorCode, RelayError } from '../errors'
 import { parseJsonBody } from '../http/json-body'
 
-/** A request-body validator: returns the typed request or throws the contract's first failing check. */
-export type Validator<T> = (body: unknown, config: Config) => T
+/**
+ * A request validator: returns the typed request or throws the contract's first failing check. Its input
+ * is the parsed JSON body, or the query string for a GET route.
+ */
+export type Validator<T, Input = unknown> = (input: Input, config: Config) => T
 
 /**
  * The one validation entry point for routes: parses the raw body (read once by `rawBody`) as JSON and
@@ -19,4 +22,12 @@ export function validateBody<T>(c: Context<AppEnv>, validator: Validator<T>): T 
 /** A failed check: validators `throw invalid(code, why)`. */
 export function invalid(code: RelayErrorCode, description: string): RelayError {
   return new RelayError(code, description)
+}
+
+/**
+ * The same entry point for GET routes: runs `validator` over the request's query string.
+ * @throws whatever the validator throws.
+ */
+export function validateQuery<T>(c: Context<AppEnv>, validator: Validator<T, URLSearchParams>): T {
+  return validator(new URL(c.req.url).searchParams, readConfig(c.env))
 }

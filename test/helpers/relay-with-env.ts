@@ -1,4 +1,4 @@
-import { env } from 'cloudflare:test'
+import { createExecutionContext, env } from 'cloudflare:test'
 import { createApp } from '../../src/app'
 import type { Env } from '../../src/env'
 import type { FetchLike } from './client'
@@ -17,7 +17,8 @@ export function relayWithEnv(overrides: Partial<Env>): RelayWithEnv {
   let signature: string | null = null
   return {
     fetch: async (input, init) => {
-      const res = await app.request(input, init, { ...env, ...overrides })
+      // An execution context of its own, as the runtime gives each request (routes call waitUntil).
+      const res = await app.request(input, init, { ...env, ...overrides }, createExecutionContext())
       signature = res.headers.get('x-bsv-auth-signature')
       return res
     },

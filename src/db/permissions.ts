@@ -1,0 +1,134 @@
+import { and, asc, count, desc, eq, sql } from 'drizzle-orm'
+import { permissions, type Permission } from '../../schema'
+import type { Db } from './client'
+import { guardStorage } from './storage-errors'
+
+// The stored form of "no sender": the box-wide rule (schema/permissions.ts says why it is not NULL).
+const BOX_WIDE = ''
+
+/** A permission as the routes see it: `sender` null for the owner's box-wide rule. */
+export interface PermissionRule {
+  sender: string | null
+  messageBox: string
+  recipientFee: number
+  createdAt: number
+  updatedAt: number
+}
+
+/** The key of one rule: its owner, box and sender (null: box-wide). */
+export interface RuleKey {
+  owner: string
+  messageBox: string
+  sender: string | null
+}
+
+/**
+ * Creates or replaces one rule in a single statement on the table's key, so two concurrent writes of the
+ * same key leave one row. `createdAt` is kept; `updatedAt` always moves forward (by 1 ms at least, so a
+ * client can see that a second write in the same millisecond happened).
+ * @throws RelayError('ERR_STORAGE_UNAVAILABLE')
+ */
+export async function setPermission(db: Db, key: RuleKey, recipientFee: number, now: number): Promise<void> {
+  await guardStorage('set permission', () =>
+    db
+      .insert(permissions)
+      .values({ ...key, sender: key.sender ?? BOX_WIDE, recipientFee, createdAt: now, updatedAt: now })
+      .onConflictDoUpdate({
+        target: [permissions.owner, permissions.messageBox, permissions.sender],
+        set: {
+          recipientFee,
+          updatedAt: sql`max(excluded.updated_at, ${permissions.updatedAt} + 1)`,
+        },
+      }),
+  )
+}
+
+/**
+ * The exact rule for a key, or null: no fallback from a sender to the box-wide rule or the defaults.
+ * @throws RelayError('ERR_STORAGE_UNAVAILABLE')
+ */
+export async function getPermission(db: Db, key: RuleKey): Promise<PermissionRule | null> {
+  const rows = await guardStorage('get permission', () =>
+    db
+      .select()
+      .from(permissions)
+      .where(
+        and(
+          eq(permissions.owner, key.owner),
+          eq(permissions.messageBox, key.messageBox),
+          eq(permissions.sender, key.sender ?? BOX_WIDE),
+        ),
+      ),
+  )
+  return rows[0] ? toRule(rows[0]) : null
+}
+
+/** Which of an owner's rules to list. */
+export interface PermissionPage {
+  messageBox: string | null
+  limit: number
+  offset: number
+  createdAtOrder: 'asc' | 'desc'
+}
+
+/**
+ * One page of an owner's rules, by box, box-wide rule first, then sender; and how many match in all.
+ * Both reads run at once (one round trip).
+ * @throws RelayError('ERR_STORAGE_UNAVAILABLE')
+ */
+export async function listPermissions(
+  db: Db,
+  owner: string,
+  page: PermissionPage,
+): Promise<{ rules: PermissionRule[]; totalCount: number }> {
+  const where = and(
+    eq(permissions.owner, owner),
+    page.messageBox === null ? undefined : eq(permissions.messageBox, page.messageBox),
+  )
+  const byCreated = page.createdAtOrder === 'asc' ? asc(permissions.createdAt) : desc(permissions.createdAt)
+  const [rows, [total]] = await guardStorage('list permissions', () =>
+    Promise.all([
+      db
+        .select()
+        .from(permissions)
+        .where(where)
+        // '' sorts before every key, so the box-wide rule comes first within its box.
+        .orderBy(asc(permissions.messageBox), asc(permissions.sender), byCreated)
+        .limit(page.limit)
+        .offset(page.offset),
+      db.select({ n: count() }).from(permissions).where(where),
+    ]),
+  )
+  return { rules: rows.map(toRule), totalCount: total?.n ?? 0 }
+}
+
+/**
+ * For each owner, the fee of the rule that applies to `sender` sending into `messageBox`: the owner's rule
+ * for that sender, else its box-wide rule, else null (no rule: the configured default applies). One query
+ * whatever the number of owners, each a lookup in the table's key.
+ * @throws RelayError('ERR_STORAGE_UNAVAILABLE') — a failed lookup never means "allowed".
+ */
+export async function ruleFees(
+  db: Db,
+  owners: string[],
+  messageBox: string,
+  sender: string,
+): Promise<Map<string, number | null>> {
+  const list = JSON.stringify(owners)
+  const rows = await guardStorage('permission lookup', () =>
+    db.all<{ owner: string; fee: number | null }>(sql`
+      SELECT o.value AS owner,
+        (SELECT ${permissions.recipientFee} FROM ${permissions}
+          WHERE ${permissions.owner} = o.value AND ${permissions.messageBox} = ${messageBox}
+            AND ${permissions.sender} IN (${sender}, ${BOX_WIDE})
+          -- A sender's own rule sorts after '' and so comes first: it overrides the box-wide rule.
+          ORDER BY ${permissions.sender} DESC LIMIT 1) AS fee
+      FROM json_each(${list}) AS o`),
+  )
+  return new Map(rows.map((row) => [row.owner, row.fee]))
+}
+
+function toRule(row: Permission): PermissionRule {
+  const { sender, messageBox, recipientFee, createdAt, updatedAt } = row
+  return { sender: sender === BOX_WIDE ? null : sender, messageBox, recipientFee, createdAt, updatedAt }
+}

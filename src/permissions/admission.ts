@@ -1,0 +1,46 @@
+import type { Config } from '../config'
+import { ruleFees } from '../db/permissions'
+import type { Db } from '../db/client'
+import { RelayError } from '../errors'
+import { chargesFor } from './fees'
+
+/** What the admission of a send looks at. */
+export interface AdmissionRequest {
+  sender: string
+  messageBox: string
+  /** Canonical keys. */
+  recipients: string[]
+  /** Whether the request carried a `payment` field. */
+  hasPayment: boolean
+}
+
+/**
+ * sendMessage's checks 10a–10b (contract.md "Permissions and fees") for the whole send: every recipient's
+ * fee in one query, then a refusal if any recipient blocks the sender or a fee is owed without payment.
+ * @throws RelayError ERR_DELIVERY_BLOCKED (403, with `blockedRecipients`), ERR_MISSING_PAYMENT_TX,
+ *   ERR_INVALID_PAYMENT (payments are not accepted yet), ERR_STORAGE_UNAVAILABLE (503: a lookup that
+ *   fails refuses the send; it never lets it through).
+ */
+export async function admitSend(db: Db, config: Config, request: AdmissionRequest): Promise<void> {
+  const rules = await ruleFees(db, request.recipients, request.messageBox, request.sender)
+  const charges = chargesFor(
+    request.recipients.map((recipient) => ({ recipient, rule: rules.get(recipient) ?? null })),
+    request.messageBox,
+    config,
+  )
+  if (charges.blocked.length > 0) {
+    throw new RelayError(
+      'ERR_DELIVERY_BLOCKED',
+      `Delivery to ${charges.blocked.length} recipient(s) is blocked; nothing was sent.`,
+      { blockedRecipients: charges.blocked },
+    )
+  }
+  if (charges.total === 0) return
+  if (!request.hasPayment) {
+    throw new RelayError(
+      'ERR_MISSING_PAYMENT_TX',
+      `This send costs ${charges.total} satoshis (see GET /permissions/quote); no payment was given.`,
+    )
+  }
+  throw new RelayError('ERR_INVALID_PAYMENT', 'Payments are not accepted by this relay yet.')
+}

@@ -1,0 +1,48 @@
+import type { Config } from '../config'
+import type { Db } from '../db/client'
+import { ruleFees } from '../db/permissions'
+import type { QuoteQuery } from '../validation/permissions'
+import { chargesFor, deliveryFee, feeStatus } from './fees'
+
+const DESCRIPTION = 'Message delivery quote generated.'
+
+/**
+ * The answer to `GET /permissions/quote` for `sender`: what a send into the box would owe, by the same
+ * rules the send itself is admitted by (one lookup for all recipients; nothing is written).
+ * One recipient gets the reference's `quote` shape; several get per-recipient quotes and totals.
+ * @throws RelayError('ERR_STORAGE_UNAVAILABLE')
+ */
+export async function quoteSend(db: Db, config: Config, sender: string, query: QuoteQuery) {
+  const { messageBox, recipients } = query
+  const keys = [...new Set(recipients.map((r) => r.recipient))]
+  const rules = await ruleFees(db, keys, messageBox, sender)
+  // Recipients are echoed as sent: the batch client matches them by string.
+  const charges = chargesFor(
+    recipients.map((r) => ({ recipient: r.given, rule: rules.get(r.recipient) ?? null })),
+    messageBox,
+    config,
+  )
+  // Every entry carries the box's full delivery fee: the client pays the first payable entry's, once.
+  const perSend = deliveryFee(messageBox, config)
+  if (recipients.length === 1) {
+    const quote = { deliveryFee: perSend, recipientFee: charges.fees[0]!.fee }
+    return { status: 'success', description: DESCRIPTION, quote }
+  }
+  return {
+    status: 'success',
+    description: DESCRIPTION,
+    quotesByRecipient: charges.fees.map(({ recipient, fee }) => ({
+      recipient,
+      messageBox,
+      deliveryFee: perSend,
+      recipientFee: fee,
+      status: feeStatus(fee),
+    })),
+    totals: {
+      deliveryFees: charges.deliveryFee,
+      recipientFees: charges.total - charges.deliveryFee,
+      totalForPayableRecipients: charges.total,
+    },
+    blockedRecipients: charges.blocked,
+  }
+}
