@@ -30,3 +30,19 @@ export function d1Down(d1: D1Database): D1Database {
     },
   })
 }
+
+/** D1 itself, except that every statement whose SQL matches `pattern` fails when prepared. */
+export function d1FailingOn(d1: D1Database, pattern: RegExp): D1Database {
+  return new Proxy(d1, {
+    get(target, property) {
+      if (property === 'prepare') {
+        return (query: string) => {
+          if (pattern.test(query)) throw new Error('D1_ERROR: injected outage')
+          return target.prepare(query)
+        }
+      }
+      const value = Reflect.get(target, property)
+      return typeof value === 'function' ? value.bind(target) : value
+    },
+  })
+}

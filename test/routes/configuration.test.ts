@@ -70,4 +70,44 @@ describe('limits are wrangler vars', () => {
     expect(res.status, await res.clone().text()).toBe(500)
     expect(await res.json()).toMatchObject({ status: 'error', code: 'ERR_SERVER_MISCONFIGURED' })
   })
+
+  const badJsonVars: [string, string][] = [
+    ['DELIVERY_FEES', 'not json'],
+    ['DELIVERY_FEES', '{"notifications":-1}'], // the relay's own fee cannot block
+    ['DELIVERY_FEES', '{"notifications":1.5}'],
+    ['DEFAULT_RECIPIENT_FEES', '{"notifications":-2}'],
+    ['DEFAULT_RECIPIENT_FEES', '{"notifications":2147483648}'],
+    ['DEFAULT_RECIPIENT_FEES', '[10]'],
+    ['DEFAULT_RECIPIENT_FEES', '{" padded ":1}'],
+    ['PUSH_BOXES', '"notifications"'],
+    ['PUSH_BOXES', '[""]'],
+  ]
+  for (const [name, value] of badJsonVars) {
+    it(`${name}=${value} is a loud 500 ERR_SERVER_MISCONFIGURED naming the var`, async () => {
+      const relay = relayWithEnv({ [name]: value })
+      const res = await relay.fetch(`${RELAY_ORIGIN}/sendMessage`, { method: 'POST', body: '{}' })
+      expect(res.status, await res.clone().text()).toBe(500)
+      const body = (await res.json()) as { code: string; description: string }
+      expect(body.code).toBe('ERR_SERVER_MISCONFIGURED')
+      expect(body.description).toContain(name)
+    })
+  }
+
+  it('DEFAULT_RECIPIENT_FEES may block a box by default (-1) until the recipient allows senders', async () => {
+    const relay = relayWithEnv({ DEFAULT_RECIPIENT_FEES: '{"private":-1}' })
+    const [alice, bob] = [newClient({ fetch: relay.fetch }), newClient({ fetch: relay.fetch })]
+    const refused = await alice.post('/sendMessage', {
+      message: { recipient: bob.identityKey, messageBox: 'private', body: 'x' },
+    })
+    await expectResponse(refused, 403, 'ERR_DELIVERY_BLOCKED')
+    await expectResponse(
+      await bob.post('/permissions/set', {
+        messageBox: 'private',
+        sender: alice.identityKey,
+        recipientFee: 0,
+      }),
+      200,
+    )
+    await sendOk(alice, { recipient: bob.identityKey, messageBox: 'private', body: 'x' })
+  })
 })
