@@ -1,4 +1,10 @@
-import { AuthFetch, CompletedProtoWallet, PrivateKey } from '@bsv/sdk'
+import {
+  AuthFetch,
+  type CreateActionArgs,
+  type CreateActionResult,
+  CompletedProtoWallet,
+  PrivateKey,
+} from '@bsv/sdk'
 import { MessageBoxClient } from '@bsv/message-box-client'
 
 /** Every call through AuthFetch 2.1.0 gets one: it hangs forever on a response it cannot verify (gotcha 5). */
@@ -16,11 +22,27 @@ export function withTimeout<T>(promise: Promise<T>, what: string, ms = CALL_TIME
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer))
 }
 
+/**
+ * A no-network wallet that "creates" transactions without funds. The batch client pays even when nothing
+ * is owed (zero outputs): that gets `tx: []`, as the acceptance wallet answers. A payment with outputs gets
+ * a placeholder that is no valid BEEF, enough to see what the relay does with an unverifiable payment.
+ * Every request is kept, so tests can see what the client asked its wallet to pay.
+ */
+export class TestPaymentWallet extends CompletedProtoWallet {
+  readonly createdActions: CreateActionArgs[] = []
+
+  // @ts-expect-error CompletedProtoWallet declares createAction without arguments.
+  override async createAction(args: CreateActionArgs): Promise<CreateActionResult> {
+    this.createdActions.push(args)
+    return { tx: (args.outputs ?? []).length === 0 ? [] : [0xde, 0xad, 0xbe, 0xef] }
+  }
+}
+
 /** A person using the relay: a random key, a no-network wallet on it, and the real client. */
 export interface Identity {
   name: string
   identityKey: string
-  wallet: CompletedProtoWallet
+  wallet: TestPaymentWallet
   /** `@bsv/message-box-client` 2.1.1, unmodified, pointed at the relay. */
   client: MessageBoxClient
 }
@@ -32,7 +54,7 @@ export interface Identity {
  */
 export function newIdentity(name: string, host: string): Identity {
   const key = PrivateKey.fromRandom()
-  const wallet = new CompletedProtoWallet(key)
+  const wallet = new TestPaymentWallet(key)
   return {
     name,
     identityKey: key.toPublicKey().toString(),
