@@ -8,6 +8,11 @@ declare global {
       SERVER_PRIVATE_KEY: string
       PUSH_QUEUE: Queue<import('../src/push/push-job').PushJob>
       TEST_MIGRATIONS: D1Migration[]
+      FCM_SERVICE_ACCOUNT_JSON: string
+      FCM_TOKEN_URL: string
+      FCM_SEND_URL: string
+      /** Test only: the fake FCM's control API (test/fakes/fake-fcm-api.ts). */
+      FAKE_FCM_URL: string
     }
   }
 }

@@ -1,5 +1,43 @@
 import { Hono } from 'hono'
+import { readConfig } from '../config'
+import { createDb } from '../db/client'
+import { type ListedDevice, listDevices, registerDevice, unregisterDevice } from '../db/devices'
 import type { AppEnv } from '../env'
+import { registerDeviceRequest, unregisterDeviceRequest } from '../validation/devices'
+import { canonicalCaller } from '../validation/identity-key'
+import { validateBody } from '../validation/validate'
 
-// Placeholder: POST /registerDevice, GET /devices, POST /unregisterDevice land here.
+/** `POST /registerDevice`, `GET /devices`, `POST /unregisterDevice`: the caller's own FCM registrations. */
 export const devices = new Hono<AppEnv>()
+  .post('/registerDevice', async (c) => {
+    const request = validateBody(c, registerDeviceRequest)
+    const identityKey = canonicalCaller(c.var.identityKey)
+    const cap = readConfig(c.env).maxDevicesPerIdentity
+    const id = await registerDevice(createDb(c.env.DB), { ...request, identityKey, now: Date.now(), cap })
+    const message = 'Device registered successfully for push notifications'
+    return c.json({ status: 'success', message, deviceId: id })
+  })
+  .get('/devices', async (c) => {
+    const rows = await listDevices(createDb(c.env.DB), canonicalCaller(c.var.identityKey))
+    return c.json({ status: 'success', devices: rows.map(listed) })
+  })
+  .post('/unregisterDevice', async (c) => {
+    const { fcmToken } = validateBody(c, unregisterDeviceRequest)
+    await unregisterDevice(createDb(c.env.DB), canonicalCaller(c.var.identityKey), fcmToken)
+    return c.json({ status: 'success', message: 'Device unregistered from push notifications' })
+  })
+
+/** The wire form: the token masked (a listing must not leak what would let anyone push to the device). */
+function listed(device: ListedDevice) {
+  const { id, deviceId, platform, active, createdAt, updatedAt, lastUsed } = device
+  return {
+    id,
+    deviceId,
+    platform,
+    fcmToken: `...${device.fcmToken.slice(-10)}`,
+    active,
+    createdAt: new Date(createdAt).toISOString(),
+    updatedAt: new Date(updatedAt).toISOString(),
+    lastUsed: lastUsed === null ? null : new Date(lastUsed).toISOString(),
+  }
+}

@@ -1,8 +1,17 @@
 import { Hono } from 'hono'
 import pkg from '../../package.json'
 import type { AppEnv } from '../env'
+import { readFcmConfig } from '../push/fcm-config'
 
-/** `GET /health`: public, touches no storage; monitors and tests wait on it. */
+/**
+ * `GET /health`: public, touches no storage; monitors and tests wait on it. `push` says whether FCM
+ * credentials are configured (a present but unusable secret is a 500 ERR_SERVER_MISCONFIGURED, not "off").
+ */
 export const health = new Hono<AppEnv>().get('/health', (c) =>
-  c.json({ status: 'ok', identityKey: c.var.serverKey.identityKey, version: pkg.version }),
+  c.json({
+    status: 'ok',
+    identityKey: c.var.serverKey.identityKey,
+    version: pkg.version,
+    push: readFcmConfig(c.env) === null ? 'off' : 'on',
+  }),
 )

@@ -1,4 +1,5 @@
 import type { TestProject } from 'vitest/node'
+import { startFakeFcm } from '../fakes/fake-fcm'
 import { createRelayState, removeRelayState, startRelay } from './helpers/wrangler-dev'
 
 declare module 'vitest' {
@@ -7,21 +8,36 @@ declare module 'vitest' {
     relayUrl: string
     /** The identity key that relay's GET /health reports. */
     relayIdentityKey: string
+    /** The fake FCM's base URL: its control API (test/fakes/fake-fcm-api.ts). */
+    fakeFcmUrl: string
+    /** FCM_SERVICE_ACCOUNT_JSON, FCM_TOKEN_URL, FCM_SEND_URL pointing at the fake, for relays a test starts. */
+    fcmVars: Record<string, string>
   }
 }
 
 /**
  * One `wrangler dev` for the whole e2e run, on a free loopback port over a fresh `--persist-to`
- * directory. Stopped by its process group in teardown (and by an exit hook if vitest dies first).
+ * directory, with push on against a fake FCM in this process. Stopped by its process group in teardown
+ * (and by an exit hook if vitest dies first).
  */
 export default async function setup(project: TestProject) {
+  const fcm = await startFakeFcm()
+  const fcmVars = {
+    FCM_SERVICE_ACCOUNT_JSON: fcm.account.json,
+    FCM_TOKEN_URL: fcm.tokenUrl,
+    FCM_SEND_URL: fcm.sendUrl,
+  }
   const state = createRelayState()
-  const relay = await startRelay(state)
+  const relay = await startRelay(state, { vars: fcmVars })
   project.provide('relayUrl', relay.url)
   project.provide('relayIdentityKey', state.serverIdentityKey)
+  project.provide('fakeFcmUrl', fcm.url)
+  project.provide('fcmVars', fcmVars)
   console.log(`[e2e] wrangler dev on ${relay.url} (state ${state.persistTo}, pid group ${relay.pid})`)
+  console.log(`[e2e] fake FCM on ${fcm.url}`)
   return async () => {
     await relay.stop()
     removeRelayState(state)
+    await fcm.close()
   }
 }

@@ -1,33 +1,11 @@
 import { describe, expect, inject, it } from 'vitest'
 import { newIdentity, withTimeout, type Identity } from './helpers/clients'
 
-// message-box-client methods that need routes the relay does not serve yet: FCM devices and live
-// delivery over socket.io. Each test pins what the client observes today, the relay's documented 404
-// ERR_NOT_FOUND (signed, so AuthFetch accepts it), so none of them passes silently. When a route lands, its tests here fail: replace them with real ones.
+// message-box-client methods that need routes the relay does not serve yet: live delivery over
+// socket.io. Each test pins what the client observes today (the relay's signed 404 ERR_NOT_FOUND, or
+// the client's timeout), so none of them passes silently. When the route lands, these tests fail:
+// replace them with real ones.
 const host = inject('relayUrl')
-
-const notFound = (method: string, path: string) =>
-  new RegExp(`HTTP 404 - No route for ${method} ${path.replace(/[/?]/g, '\\$&')}\\.`)
-
-describe('FCM devices: not served yet (404 ERR_NOT_FOUND)', () => {
-  it('registerDevice → 404 until POST /registerDevice lands', async () => {
-    const alice = newIdentity('alice', host)
-    const call = alice.client.registerDevice(
-      { fcmToken: 'fcm-token-e2e', platform: 'web', deviceId: 'e2e' },
-      host,
-    )
-    await expect(withTimeout(call, 'registerDevice')).rejects.toThrow(notFound('POST', '/registerDevice'))
-  })
-
-  it('listRegisteredDevices → 404 until GET /devices lands', async () => {
-    const alice = newIdentity('alice', host)
-    await expect(
-      withTimeout(alice.client.listRegisteredDevices(host), 'listRegisteredDevices'),
-    ).rejects.toThrow(notFound('GET', '/devices'))
-  })
-
-  it.skip('unregisterDevice: skipped — message-box-client 2.1.1 has no method for POST /unregisterDevice', () => {})
-})
 
 describe('live delivery over socket.io: not served yet', () => {
   it('GET /socket.io/ (authenticated) → 404 ERR_NOT_FOUND', async () => {

@@ -36,7 +36,7 @@ describe('POST /permissions/set', () => {
   it('an upsert: the same key twice is one row, createdAt kept, updatedAt advanced, fee replaced (box-wide too)', async () => {
     const owner = newClient()
     const sender = randomKey()
-    for (const key of [{ sender }, {}]) {
+    for (const key of [{ sender }, {}] as Record<string, string>[]) {
       await setOk(owner, { messageBox: 'inbox', ...key, recipientFee: 1 })
       const first = (await getOk(owner, '/permissions/get', { messageBox: 'inbox', ...key })).permission
       await setOk(owner, { messageBox: 'inbox', ...key, recipientFee: 0 })

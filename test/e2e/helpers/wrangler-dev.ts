@@ -79,12 +79,17 @@ export function removeRelayState(state: RelayState): void {
 
 /**
  * Starts `wrangler dev` on 127.0.0.1 (a free port unless one is given) over `state`, in its own
- * process group, and resolves once GET /health answers with the expected identity key.
+ * process group, and resolves once GET /health answers with the expected identity key. `vars` are
+ * passed as `--var NAME:VALUE` (overriding wrangler.toml's [vars]; secrets too, as .dev.vars would).
  * @throws Error with the tail of wrangler's log when it exits or is not healthy within `timeoutMs`.
  */
 export async function startRelay(
   state: RelayState,
-  { port, timeoutMs = 90_000 }: { port?: number; timeoutMs?: number } = {},
+  {
+    port,
+    timeoutMs = 90_000,
+    vars = {},
+  }: { port?: number; timeoutMs?: number; vars?: Record<string, string> } = {},
 ): Promise<RelayProcess> {
   const listenPort = port ?? (await freePort())
   const inspectorPort = await freePort()
@@ -105,6 +110,8 @@ export async function startRelay(
       state.persistTo,
       '--var',
       `SERVER_PRIVATE_KEY:${state.serverPrivateKey}`,
+      // wrangler takes NAME up to the first colon and the rest, colons included, as VALUE: JSON and URLs pass intact.
+      ...Object.entries(vars).flatMap(([name, value]) => ['--var', `${name}:${value}`]),
       '--show-interactive-dev-session=false',
     ],
     // detached = setsid: wrangler, esbuild and workerd share a new process group we can end at once.

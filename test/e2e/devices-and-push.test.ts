@@ -1,0 +1,164 @@
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { authPost, newIdentity, newPlainClient, withTimeout, type Identity } from './helpers/clients'
+import { newFcmToken, waitForPushes } from './helpers/fake-fcm'
+import {
+  createRelayState,
+  removeRelayState,
+  startRelay,
+  type RelayProcess,
+  type RelayState,
+} from './helpers/wrangler-dev'
+
+// Devices through the unmodified @bsv/message-box-client 2.1.1, and pushes arriving at the fake FCM
+// (started by global-setup.ts, like the shared relay, which runs with push on).
+const host = inject('relayUrl')
+const fakeFcmUrl = inject('fakeFcmUrl')
+const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/
+
+describe('devices: @bsv/message-box-client against wrangler dev', () => {
+  let alice: Identity
+  beforeAll(() => {
+    alice = newIdentity('alice', host)
+  })
+
+  it('GET /health says "push":"on": the service account JSON passed through --var intact', async () => {
+    const res = await fetch(`${host}/health`)
+    expect(await res.json()).toMatchObject({ status: 'ok', push: 'on' })
+  })
+
+  it('registerDevice answers a stable id; listRegisteredDevices shows the device with its token masked', async () => {
+    const fcmToken = newFcmToken()
+    const registered = await withTimeout(
+      alice.client.registerDevice({ fcmToken, platform: 'web', deviceId: 'e2e-browser' }, host),
+      'registerDevice',
+    )
+    expect(registered).toEqual({
+      status: 'success',
+      message: 'Device registered successfully for push notifications',
+      deviceId: expect.any(Number),
+    })
+    const again = await withTimeout(
+      alice.client.registerDevice({ fcmToken, platform: 'web', deviceId: 'e2e-browser' }, host),
+      'registerDevice again',
+    )
+    expect(again.deviceId).toBe(registered.deviceId)
+
+    const devices = await withTimeout(alice.client.listRegisteredDevices(host), 'listRegisteredDevices')
+    expect(devices).toEqual([
+      {
+        id: registered.deviceId,
+        deviceId: 'e2e-browser',
+        platform: 'web',
+        fcmToken: `...${fcmToken.slice(-10)}`,
+        active: true,
+        createdAt: expect.stringMatching(ISO),
+        updatedAt: expect.stringMatching(ISO),
+        lastUsed: null,
+      },
+    ])
+  })
+
+  it('the client refuses an unknown platform itself; the relay refuses what the client lets through', async () => {
+    await expect(
+      withTimeout(
+        alice.client.registerDevice({ fcmToken: 't', platform: 'desktop' as 'web' }, host),
+        'register',
+      ),
+    ).rejects.toThrow('platform must be one of: ios, android, web')
+    await expect(
+      withTimeout(alice.client.registerDevice({ fcmToken: 'x'.repeat(4097) }, host), 'register'),
+    ).rejects.toThrow(/Failed to register device: HTTP 400 - fcmToken is required/)
+  })
+
+  it('POST /unregisterDevice (no client method in 2.1.1: its own AuthFetch) removes the registration', async () => {
+    const bob = newIdentity('bob', host)
+    const fcmToken = newFcmToken()
+    await withTimeout(bob.client.registerDevice({ fcmToken }, host), 'registerDevice')
+    const res = await authPost(bob.client.authFetch, `${host}/unregisterDevice`, { fcmToken })
+    expect(res).toEqual({
+      status: 200,
+      body: { status: 'success', message: 'Device unregistered from push notifications' },
+    })
+    expect(await withTimeout(bob.client.listRegisteredDevices(host), 'list')).toEqual([])
+  })
+})
+
+// 'notifications' costs 10 + 10 sat on the shared relay (wrangler.toml), and paying needs a funded wallet;
+// this relay of its own (same fake FCM) charges nothing there, so the push itself is what is tested.
+describe('push: a send into notifications reaches the fake FCM', () => {
+  let state: RelayState
+  let relay: RelayProcess | undefined
+  let relayUrl: string
+
+  beforeAll(async () => {
+    state = createRelayState()
+    relay = await startRelay(state, {
+      vars: { ...inject('fcmVars'), DELIVERY_FEES: '{}', DEFAULT_RECIPIENT_FEES: '{}' },
+    })
+    relayUrl = relay.url
+  })
+  afterAll(async () => {
+    await relay?.stop()
+    if (state) removeRelayState(state)
+  })
+
+  it('a plain AuthFetch POST /sendMessage: one push per device with the contract payload; lastUsed set', async () => {
+    const bob = newIdentity('bob', relayUrl)
+    const tokens = [newFcmToken(), newFcmToken()]
+    for (const fcmToken of tokens) {
+      await withTimeout(
+        bob.client.registerDevice({ fcmToken, platform: 'android' }, relayUrl),
+        'registerDevice',
+      )
+    }
+    const alice = newPlainClient(relayUrl)
+    const messageId = `e2e-${crypto.randomUUID()}`
+    const sent = await alice.post('/sendMessage', {
+      message: { recipient: bob.identityKey, messageBox: 'notifications', messageId, body: 'hello' },
+    })
+    expect(sent.status, JSON.stringify(sent.body)).toBe(200)
+
+    for (const token of tokens) {
+      const pushes = await waitForPushes(fakeFcmUrl, token, 1)
+      expect(pushes.map((p) => p.body)).toEqual([
+        {
+          message: {
+            token,
+            notification: { title: 'New Message', body: messageId },
+            data: { messageId, originator: alice.identityKey },
+            android: { priority: 'high' },
+            apns: {
+              headers: { 'apns-push-type': 'alert', 'apns-priority': '10' },
+              payload: { aps: { 'mutable-content': 1 } },
+            },
+          },
+        },
+      ])
+    }
+    // lastUsed is written right after the sends; allow the consumer a moment to commit it.
+    let devices = await withTimeout(bob.client.listRegisteredDevices(relayUrl), 'list')
+    for (let i = 0; i < 25 && devices.some((d) => d.lastUsed == null); i++) {
+      await new Promise((done) => setTimeout(done, 200))
+      devices = await withTimeout(bob.client.listRegisteredDevices(relayUrl), 'list')
+    }
+    expect(devices.map((d) => typeof d.lastUsed)).toEqual(['string', 'string'])
+  })
+
+  it("the real client's sendMessage into notifications: the push names the message's HMAC id", async () => {
+    const [alice, bob] = [newIdentity('alice', relayUrl), newIdentity('bob', relayUrl)]
+    const fcmToken = newFcmToken()
+    await withTimeout(bob.client.registerDevice({ fcmToken, platform: 'ios' }, relayUrl), 'registerDevice')
+    const sent = await withTimeout(
+      alice.client.sendMessage(
+        { recipient: bob.identityKey, messageBox: 'notifications', body: 'hi bob' },
+        relayUrl,
+      ),
+      'sendMessage',
+    )
+    const [push] = await waitForPushes(fakeFcmUrl, fcmToken, 1)
+    expect(push!.body.message).toMatchObject({
+      notification: { title: 'New Message', body: sent.messageId },
+      data: { messageId: sent.messageId, originator: alice.identityKey },
+    })
+  })
+})
