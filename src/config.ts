@@ -14,6 +14,22 @@ export interface Config {
   maxRecipientsPerSend: number
   maxAcknowledgeIds: number
   inboxQuota: number
+  /** UTF-8 bytes of stored bodies that may wait for one recipient, across all of its boxes. */
+  inboxBytesQuota: number
+  /** Messages one sender may have waiting for one recipient (a share of the inbox: no lockout by one sender). */
+  senderPerRecipientQuota: number
+  /** Messages one sender may have waiting, all recipients together. */
+  senderMessagesQuota: number
+  /** Stored bytes one sender may have waiting, all recipients together. */
+  senderBytesQuota: number
+  /** Largest stored body, payment wrapper included (under D1's 2 MB row limit). */
+  maxStoredBodyBytes: number
+  /** D1's size limit; sends are refused (507) above 90 % of it. */
+  maxDatabaseBytes: number
+  /** Handshakes per client IP per minute; 0 = off. */
+  handshakeRateLimit: number
+  /** Authenticated requests per identity per minute; 0 = off. */
+  requestRateLimit: number
   /** UTF-8 bytes of message bodies one /listMessages page may carry (at least one message is always listed). */
   maxListBodyBytes: number
   /** 0 means messages never expire. */
@@ -44,6 +60,14 @@ export function readConfig(env: Env): Config {
     maxRecipientsPerSend: integerVar(env, 'MAX_RECIPIENTS_PER_SEND', 100, 1),
     maxAcknowledgeIds: integerVar(env, 'MAX_ACKNOWLEDGE_IDS', 1000, 1),
     inboxQuota: integerVar(env, 'INBOX_QUOTA', 10_000, 1),
+    inboxBytesQuota: integerVar(env, 'INBOX_BYTES_QUOTA', 100 * MiB, 1),
+    senderPerRecipientQuota: integerVar(env, 'SENDER_PER_RECIPIENT_QUOTA', 1000, 1),
+    senderMessagesQuota: integerVar(env, 'SENDER_MESSAGES_QUOTA', 10_000, 1),
+    senderBytesQuota: integerVar(env, 'SENDER_BYTES_QUOTA', 256 * MiB, 1),
+    maxStoredBodyBytes: integerVar(env, 'MAX_STORED_BODY_BYTES', 1_900_000, 1),
+    maxDatabaseBytes: integerVar(env, 'MAX_DATABASE_BYTES', 10_000_000_000, 1),
+    handshakeRateLimit: integerVar(env, 'HANDSHAKE_RATE_LIMIT', 60, 0),
+    requestRateLimit: integerVar(env, 'REQUEST_RATE_LIMIT', 1200, 0),
     maxListBodyBytes: integerVar(env, 'MAX_LIST_BODY_BYTES', 8 * MiB, 1),
     messageTtlMs: integerVar(env, 'MESSAGE_TTL_SECONDS', 30 * 86400, 0) * 1000,
     deliveryFees: jsonVar(env, 'DELIVERY_FEES', DEFAULT_FEES, (json) => feeTable(json, 0)),
@@ -66,6 +90,14 @@ type IntegerVarName =
   | 'MAX_RECIPIENTS_PER_SEND'
   | 'MAX_ACKNOWLEDGE_IDS'
   | 'INBOX_QUOTA'
+  | 'INBOX_BYTES_QUOTA'
+  | 'SENDER_PER_RECIPIENT_QUOTA'
+  | 'SENDER_MESSAGES_QUOTA'
+  | 'SENDER_BYTES_QUOTA'
+  | 'MAX_STORED_BODY_BYTES'
+  | 'MAX_DATABASE_BYTES'
+  | 'HANDSHAKE_RATE_LIMIT'
+  | 'REQUEST_RATE_LIMIT'
   | 'MAX_LIST_BODY_BYTES'
   | 'MESSAGE_TTL_SECONDS'
   | 'MAX_DEVICES_PER_IDENTITY'

@@ -21,6 +21,14 @@ export interface Env {
   INBOX_QUOTA?: string
   MAX_LIST_BODY_BYTES?: string
   MESSAGE_TTL_SECONDS?: string
+  INBOX_BYTES_QUOTA?: string
+  SENDER_PER_RECIPIENT_QUOTA?: string
+  SENDER_MESSAGES_QUOTA?: string
+  SENDER_BYTES_QUOTA?: string
+  MAX_STORED_BODY_BYTES?: string
+  MAX_DATABASE_BYTES?: string
+  HANDSHAKE_RATE_LIMIT?: string
+  REQUEST_RATE_LIMIT?: string
   /** JSON `{box: sats}`: the relay's fee per send into a box. */
   DELIVERY_FEES?: string
   /** JSON `{box: sats}`: a recipient's fee for a box where it set no rule (-1 blocks). */

@@ -31,6 +31,10 @@ export type RelayErrorCode =
   | 'ERR_MESSAGE_BODY_TOO_LARGE'
   | 'ERR_DUPLICATE_MESSAGE'
   | 'ERR_INBOX_QUOTA_EXCEEDED'
+  | 'ERR_SENDER_QUOTA_EXCEEDED'
+  | 'ERR_RATE_LIMITED'
+  | 'ERR_STORAGE_FULL'
+  | 'ERR_REQUEST_ABORTED'
   | 'ERR_MESSAGEBOX_REQUIRED'
   | 'ERR_INVALID_LIMIT'
   | 'ERR_INVALID_OFFSET'
@@ -69,7 +73,11 @@ export function statusFor(code: RelayErrorCode): ContentfulStatusCode {
     case 'ERR_MESSAGE_BODY_TOO_LARGE':
       return 413
     case 'ERR_INBOX_QUOTA_EXCEEDED':
+    case 'ERR_SENDER_QUOTA_EXCEEDED':
+    case 'ERR_RATE_LIMITED':
       return 429
+    case 'ERR_STORAGE_FULL':
+      return 507
     case 'ERR_NOT_FOUND':
       return 404
     case 'ERR_DELIVERY_BLOCKED':
@@ -109,6 +117,7 @@ export function statusFor(code: RelayErrorCode): ContentfulStatusCode {
     case 'ERR_INVALID_FCM_TOKEN':
     case 'ERR_INVALID_PLATFORM':
     case 'ERR_INVALID_DEVICE_ID':
+    case 'ERR_REQUEST_ABORTED':
       return 400
   }
 }
