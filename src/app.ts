@@ -14,7 +14,7 @@ import { routes } from './routes'
  * `protectedRoutes` defaults to the BRC-33 routes; tests mount probe routes behind the same chain.
  */
 export function createApp(protectedRoutes: Hono<AppEnv> = routes) {
-  const app = new Hono<AppEnv>()
+  const app = new Hono<AppEnv>({ getPath: pathAsSent })
   app.use(cors)
   app.use(serverKey)
   app.use(rawBody)
@@ -32,4 +32,15 @@ export function createApp(protectedRoutes: Hono<AppEnv> = routes) {
     return c.json(toErrorBody(new RelayError('ERR_INTERNAL', 'Internal server error.')), 500)
   })
   return app
+}
+
+/**
+ * The request's path exactly as sent, percent-escapes and all (Hono decodes them by default). A path is
+ * matched as sent, so `/%73endMessage` is a 404, not an alias of `/sendMessage`: one route, one spelling.
+ */
+function pathAsSent(request: Request): string {
+  const url = request.url
+  const start = url.indexOf('/', url.indexOf('://') + 3)
+  const query = url.indexOf('?', start)
+  return url.slice(start, query === -1 ? undefined : query)
 }

@@ -14,7 +14,7 @@ export type RawBodyVariables = { rawBody: Uint8Array }
 export const rawBody = createMiddleware<{ Bindings: Env; Variables: RawBodyVariables }>(
   async function rawBody(c, next) {
     const limit = readConfig(c.env).maxRequestBodyBytes
-    c.set('rawBody', await readLimited(c.req.raw, limit))
+    c.set('rawBody', await readLimited(c.req.raw, limit).catch(abortedUpload))
     await next()
   },
 )
@@ -45,6 +45,16 @@ async function readLimited(request: Request, limit: number): Promise<Uint8Array>
     at += chunk.length
   }
   return body
+}
+
+/**
+ * A body that stops arriving (the client disconnected mid-upload) is the client's doing: a 400, logged as a
+ * warning, not an unhandled error counted as a 5xx.
+ */
+function abortedUpload(error: unknown): never {
+  if (error instanceof RelayError) throw error
+  console.warn('request body not received in full (client went away?):', String(error))
+  throw new RelayError('ERR_REQUEST_ABORTED', 'The request body was not received in full.')
 }
 
 function tooLarge(limit: number): RelayError {

@@ -1,5 +1,5 @@
 import { isJsonObject } from '../http/json-body'
-import { isAbsent } from './text'
+import { isAbsent, isWellFormed } from './text'
 import { invalid, type Validator } from './validate'
 
 /** A valid `/acknowledgeMessage` request: distinct ids, integers turned into their decimal strings. */
@@ -30,6 +30,10 @@ export const acknowledgeMessageRequest: Validator<AcknowledgeMessageRequest> = (
   return { messageIds: [...new Set(given.map(String))] }
 }
 
+// A lone surrogate cannot match a stored id (storage keeps well-formed UTF-8): refused, not silently altered.
 function isMessageId(value: unknown): value is string | number {
-  return typeof value === 'string' || (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0)
+  return (
+    (typeof value === 'string' && isWellFormed(value)) ||
+    (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0)
+  )
 }

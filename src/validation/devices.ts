@@ -1,5 +1,5 @@
 import { isJsonObject } from '../http/json-body'
-import { isAbsent, isBoundedText, utf8Length } from './text'
+import { isAbsent, isBoundedText, isWellFormed, utf8Length } from './text'
 import { invalid, type Validator } from './validate'
 
 /** The platforms FCM serves, as the reference and the real client spell them. */
@@ -21,9 +21,6 @@ export interface UnregisterDeviceRequest {
 const MAX_FCM_TOKEN_BYTES = 4096
 const MAX_DEVICE_ID_BYTES = 256
 
-// With the `u` flag a well-formed pair is one code point, so this matches only a lone surrogate: text that
-// is not Unicode would be altered on its way into storage, and a token must come back exactly as given.
-const LONE_SURROGATE = /\p{Cs}/u
 
 /** `/registerDevice`: fcmToken, then platform, then deviceId. */
 export const registerDeviceRequest: Validator<RegisterDeviceRequest> = (json) => {
@@ -37,7 +34,7 @@ export const registerDeviceRequest: Validator<RegisterDeviceRequest> = (json) =>
     !isAbsent(deviceId) &&
     (typeof deviceId !== 'string' ||
       utf8Length(deviceId) > MAX_DEVICE_ID_BYTES ||
-      LONE_SURROGATE.test(deviceId))
+      !isWellFormed(deviceId))
   ) {
     throw invalid(
       'ERR_INVALID_DEVICE_ID',
@@ -60,7 +57,7 @@ export const unregisterDeviceRequest: Validator<UnregisterDeviceRequest> = (json
 function fcmTokenOf(request: Record<string, unknown>): string {
   const given = request.fcmToken
   const token = typeof given === 'string' ? given.trim() : null
-  if (token === null || !isBoundedText(token, MAX_FCM_TOKEN_BYTES) || LONE_SURROGATE.test(token)) {
+  if (token === null || !isBoundedText(token, MAX_FCM_TOKEN_BYTES)) {
     throw invalid(
       'ERR_INVALID_FCM_TOKEN',
       `fcmToken is required and must be a non-empty string of at most ${MAX_FCM_TOKEN_BYTES} UTF-8 bytes without control characters.`,

@@ -1,6 +1,6 @@
 import { isJsonObject } from '../http/json-body'
 import { canonicalIdentityKey } from './identity-key'
-import { isAbsent, isBoundedText, isNonBlankString, messageBoxName, utf8Length } from './text'
+import { isAbsent, isBoundedText, isNonBlankString, isWellFormed, messageBoxName, utf8Length } from './text'
 import { invalid, type Validator } from './validate'
 
 /** A valid `/sendMessage` request: canonical recipients, each with its client id (null: generate one). */
@@ -32,8 +32,11 @@ export const sendMessageRequest: Validator<SendMessageRequest> = (json, config) 
   }
 
   const body = fields.body // 3
-  if (!isNonBlankString(body) && !isJsonObject(body)) {
-    throw invalid('ERR_INVALID_MESSAGE_BODY', 'body must be a non-blank string or an object.')
+  if (!(isNonBlankString(body) && isWellFormed(body)) && !isJsonObject(body)) {
+    throw invalid(
+      'ERR_INVALID_MESSAGE_BODY',
+      'body must be a non-blank string of well-formed Unicode, or an object.',
+    )
   }
 
   // 4-5. `recipients` wins when both are given: it is the newer, explicitly plural field.

@@ -1,6 +1,17 @@
 // C0, DEL and C1 controls: invisible in logs and UIs, so never part of a box name or an id.
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/
 
+// With the `u` flag a well-formed surrogate pair is one code point, so this matches only a lone surrogate.
+const LONE_SURROGATE = /\p{Cs}/u
+
+/**
+ * Whether `text` is well-formed Unicode (no lone surrogate). Text that is not would be altered on its way
+ * into storage (D1 keeps UTF-8, where a lone surrogate becomes U+FFFD), so it is refused rather than changed.
+ */
+export function isWellFormed(text: string): boolean {
+  return !LONE_SURROGATE.test(text)
+}
+
 /** Bytes of `text` in UTF-8, without encoding it (bodies may be a MiB). Lone surrogates count 3, as encoded. */
 export function utf8Length(text: string): number {
   let bytes = 0
@@ -24,10 +35,10 @@ export function isNonBlankString(value: unknown): value is string {
   return typeof value === 'string' && value.trim().length > 0
 }
 
-/** Whether `text` is 1..maxBytes UTF-8 bytes long and free of control characters. */
+/** Whether `text` is 1..maxBytes UTF-8 bytes long, well-formed and free of control characters. */
 export function isBoundedText(text: string, maxBytes: number): boolean {
   const bytes = utf8Length(text)
-  return bytes >= 1 && bytes <= maxBytes && !CONTROL.test(text)
+  return bytes >= 1 && bytes <= maxBytes && !CONTROL.test(text) && isWellFormed(text)
 }
 
 /** The contract's `messageBox` rule: a string of 1–128 UTF-8 bytes after trimming, no control characters. */
