@@ -21,7 +21,6 @@ export interface UnregisterDeviceRequest {
 const MAX_FCM_TOKEN_BYTES = 4096
 const MAX_DEVICE_ID_BYTES = 256
 
-
 /** `/registerDevice`: fcmToken, then platform, then deviceId. */
 export const registerDeviceRequest: Validator<RegisterDeviceRequest> = (json) => {
   const request = isJsonObject(json) ? json : {}
@@ -32,9 +31,7 @@ export const registerDeviceRequest: Validator<RegisterDeviceRequest> = (json) =>
   }
   if (
     !isAbsent(deviceId) &&
-    (typeof deviceId !== 'string' ||
-      utf8Length(deviceId) > MAX_DEVICE_ID_BYTES ||
-      !isWellFormed(deviceId))
+    (typeof deviceId !== 'string' || utf8Length(deviceId) > MAX_DEVICE_ID_BYTES || !isWellFormed(deviceId))
   ) {
     throw invalid(
       'ERR_INVALID_DEVICE_ID',
