@@ -15,7 +15,7 @@ describe('limits are wrangler vars', () => {
       message: { recipient, messageBox: 'inbox', body: 'x' },
     })
     expect(await expectResponse(res, 429, 'ERR_INBOX_QUOTA_EXCEEDED')).toMatchObject({
-      resource: 'inbox',
+      resource: 'messages',
       limit: 2,
     })
   })
