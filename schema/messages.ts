@@ -26,14 +26,21 @@ export const messages = sqliteTable(
     createdAt: integer().notNull(),
     /** Milliseconds since the epoch; Number.MAX_SAFE_INTEGER when messages never expire. */
     expiresAt: integer().notNull(),
+    /**
+     * UTF-8 bytes of the stored body, per recipient: the byte quotas sum it inside the indexes below without
+     * reading a body. (Default 0 only for the ALTER TABLE of migration 0003, which also fills it in.)
+     */
+    size: integer().notNull().default(0),
   },
   (t) => [
     // The constraint behind "messageId is unique per recipient"; also serves acknowledge's lookup.
     uniqueIndex('messages_recipient_message_id_uq').on(t.recipient, t.messageId),
     // One page of a box is an index range in arrival order, whatever the box's size.
     index('messages_recipient_box_seq_idx').on(t.recipient, t.messageBox, t.seq),
-    // The quota counts a recipient's unexpired messages inside this index, without reading rows.
-    index('messages_recipient_expires_idx').on(t.recipient, t.expiresAt),
+    // The inbox quotas count and sum a recipient's unexpired messages inside this index, without reading rows.
+    index('messages_recipient_expires_size_idx').on(t.recipient, t.expiresAt, t.size),
+    // The sender quotas: one sender's messages for one recipient (a range), and all of its messages.
+    index('messages_sender_recipient_expires_idx').on(t.sender, t.recipient, t.expiresAt, t.size),
     // The scheduled purge finds expired rows without scanning the table.
     index('messages_expires_idx').on(t.expiresAt),
     // Finds the other references to a body when a message is deleted (and serves the foreign key).

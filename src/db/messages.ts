@@ -2,6 +2,7 @@ import { and, eq, gt, inArray, lte, sql } from 'drizzle-orm'
 import { messageBodies, messages } from '../../schema'
 import { RelayError } from '../errors'
 import type { Db } from './client'
+import { checkQuotas, fitsQuotas, type QuotaSubject, readUsage } from './quotas'
 import { guardStorage, isNotNullViolation, isUniqueViolation, storageUnavailable } from './storage-errors'
 
 /** One recipient's copy of a send: canonical key and the id it is stored under. */
@@ -11,18 +12,13 @@ export interface Delivery {
 }
 
 /** A validated send, ready to store: one body into one box for one or more recipients. */
-export interface Send {
-  sender: string
+export interface Send extends QuotaSubject {
   messageBox: string
-  /** The stored form (string as sent, object as JSON, or the payment wrapper). */
+  /** The stored form (string as sent, object as JSON, or the payment wrapper); `size` is its UTF-8 length. */
   body: string
   deliveries: Delivery[]
-  /** Milliseconds since the epoch. */
-  now: number
   /** Milliseconds since the epoch; Number.MAX_SAFE_INTEGER for "never". */
   expiresAt: number
-  /** Most unexpired messages a recipient may have waiting. */
-  quota: number
 }
 
 /** What became of one delivery: stored now, or already stored by an identical earlier send. */
@@ -50,7 +46,8 @@ const MAX_SEND_ATTEMPTS = 3
  * `admit` runs alongside the first reads (checks that need storage but come before ours, e.g. permissions)
  * and its refusal is thrown as is.
  * @throws RelayError ERR_DUPLICATE_MESSAGE (the id waits for that recipient from another sender or box),
- *   ERR_INBOX_QUOTA_EXCEEDED (429), ERR_STORAGE_UNAVAILABLE (503; nothing was stored).
+ *   ERR_STORAGE_FULL (507), ERR_INBOX_QUOTA_EXCEEDED or ERR_SENDER_QUOTA_EXCEEDED (429; src/db/quotas.ts),
+ *   ERR_STORAGE_UNAVAILABLE (503; nothing was stored).
  */
 export async function deliverMessages(
   db: Db,
@@ -60,16 +57,21 @@ export async function deliverMessages(
   for (let attempt = 1; ; attempt++) {
     // The reads run together: one round trip before the write. The admission is settled first, so its
     // refusal wins over the checks below; it is not repeated when a lost race makes us read again.
-    const reads = Promise.all([findRepeats(db, send), waitingCounts(db, send)])
+    const recipients = send.deliveries.map((d) => d.recipient)
+    const reads = Promise.all([findRepeats(db, send), readUsage(db, send, recipients)])
     if (attempt === 1) {
       reads.catch(() => {}) // settled below; not an unhandled rejection while the admission is awaited
       await admit()
     }
-    // A taken id (check 11) wins over a full inbox (check 12), and a repeat needs no room.
-    const [repeats, waiting] = await reads
+    // A taken id (check 11) wins over the quotas (check 12), and a repeat needs no room.
+    const [repeats, usage] = await reads
     const fresh = send.deliveries.filter((d) => !repeats.has(d.recipient))
-    const full = fresh.find((d) => (waiting.get(d.recipient) ?? 0) >= send.quota)
-    if (full) throw quotaExceeded(full.recipient, send.quota)
+    if (fresh.length > 0)
+      checkQuotas(
+        usage,
+        send,
+        fresh.map((d) => d.recipient),
+      )
     try {
       if (fresh.length > 0) await insertAll(db, send, fresh)
       return send.deliveries.map((d) => ({ ...d, duplicate: repeats.has(d.recipient) }))
@@ -114,32 +116,6 @@ async function findRepeats(db: Db, send: Send): Promise<Set<string>> {
   return repeats
 }
 
-/** Unexpired messages waiting for each recipient of the send (capped at the quota). */
-async function waitingCounts(db: Db, send: Send): Promise<Map<string, number>> {
-  const recipients = JSON.stringify(send.deliveries.map((d) => d.recipient))
-  const rows = await guardStorage('quota', () =>
-    db.all<{ recipient: string; waiting: number }>(sql`
-      SELECT r.value AS recipient, (${waitingCount(sql`r.value`, send)}) AS waiting
-      FROM json_each(${recipients}) AS r`),
-  )
-  return new Map(rows.map((row) => [row.recipient, row.waiting]))
-}
-
-/** The 429 of the contract's limits table, with the `resource` and `limit` fields clients read. */
-function quotaExceeded(recipient: string, limit: number): RelayError {
-  return new RelayError(
-    'ERR_INBOX_QUOTA_EXCEEDED',
-    `Recipient ${recipient} already has ${limit} messages waiting; try again after they are acknowledged.`,
-    { resource: 'inbox', recipient, limit },
-  )
-}
-
-/** Unexpired messages waiting for `recipient`, counted in the (recipient, expires_at) index, capped at the quota. */
-function waitingCount(recipient: ReturnType<typeof sql>, send: Send) {
-  return sql`SELECT count(*) FROM (SELECT 1 FROM ${messages}
-    WHERE ${messages.recipient} = ${recipient} AND ${messages.expiresAt} > ${send.now} LIMIT ${send.quota})`
-}
-
 /**
  * One batch = one transaction: the body and every row are written, or a constraint failure rolls back all
  * of them. The body is bound once, whatever the recipient count (100 copies of a 1 MiB body would not fit
@@ -160,7 +136,7 @@ async function insertAll(db: Db, send: Send, fresh: Delivery[]): Promise<void> {
   // write can interleave with a batch. Not last_insert_rowid(): the first message row would replace it
   // with its own seq, and the next rows would point at that.
   const bodyId = sql`(SELECT max(${messageBodies.id}) FROM ${messageBodies})`
-  const inserts = fresh.map((d) =>
+  const inserts = fresh.map((d, i) =>
     db.insert(messages).values({
       messageId: d.messageId,
       recipient: d.recipient,
@@ -168,9 +144,11 @@ async function insertAll(db: Db, send: Send, fresh: Delivery[]): Promise<void> {
       bodyId,
       createdAt: send.now,
       expiresAt: send.expiresAt,
-      // The quota inside the write: a recipient already at the quota makes the box NULL, the NOT NULL
-      // constraint fails and the whole batch rolls back, so concurrent sends cannot overshoot it.
-      messageBox: sql`CASE WHEN (${waitingCount(sql`${d.recipient}`, send)}) < ${send.quota}
+      size: send.size,
+      // The quotas inside the write: a row that would break one gets a NULL box, the NOT NULL constraint
+      // fails and the whole batch rolls back, so concurrent sends cannot overshoot them. The first row also
+      // checks the sender's totals for the whole send.
+      messageBox: sql`CASE WHEN ${fitsQuotas(send, d.recipient, i === 0 && fresh.length)}
         THEN ${send.messageBox} END`,
     }),
   )
@@ -235,6 +213,29 @@ export function listPageQuery(db: Db, recipient: string, messageBox: string, pag
     ORDER BY p.seq`)
 }
 
+/** One box holding messages for a recipient: how many, and the UTF-8 size of their stored bodies. */
+export interface BoxSummary {
+  messageBox: string
+  count: number
+  bytes: number
+}
+
+/**
+ * Every box holding unexpired messages for `recipient`, by name; the inbox quota bounds the rows read.
+ * @throws RelayError('ERR_STORAGE_UNAVAILABLE')
+ */
+export async function boxesOf(db: Db, recipient: string, now: number): Promise<BoxSummary[]> {
+  return guardStorage('list boxes', () =>
+    db.all<BoxSummary>(sql`
+      SELECT m.message_box AS messageBox, count(*) AS count,
+        sum(m.size) AS bytes
+      FROM messages AS m
+      WHERE m.recipient = ${recipient} AND m.expires_at > ${now}
+      GROUP BY m.message_box
+      ORDER BY m.message_box`),
+  )
+}
+
 /**
  * Deletes `recipient`'s messages with these ids, in any box; a body goes with its last message (migration
  * 0001's trigger). Returns how many of them were still waiting (expired ones are deleted too but not
@@ -262,24 +263,42 @@ export async function deleteAcknowledged(
   return deleted.filter((row) => row.expiresAt > now).length
 }
 
+/** How much one purge statement may delete: D1 bounds a statement's duration, so a chunk is bounded by both. */
+export interface PurgeChunk {
+  rows: number
+  /** Stored bytes (the messages' `size`); a chunk always takes at least one message. */
+  bytes: number
+}
+
+const DEFAULT_PURGE_CHUNK: PurgeChunk = { rows: 1000, bytes: 16 * 1024 * 1024 }
+
 /**
- * Deletes every message expired at `now` (and, by trigger, bodies no message references any more), `chunk`
- * rows per statement so no single D1 query runs long. Returns how many messages were deleted.
+ * Deletes messages expired at `now` (and, by trigger, bodies no message references any more), oldest
+ * expiry first, in statements of at most `chunk.rows` messages and `chunk.bytes` stored bytes, and at most
+ * `maxChunks` statements per call: what is left waits for the next run (listing hides it meanwhile).
+ * Returns how many messages were deleted.
  * @throws RelayError('ERR_STORAGE_UNAVAILABLE')
  */
-export async function purgeExpired(db: Db, now: number, chunk = 5000): Promise<number> {
+export async function purgeExpired(
+  db: Db,
+  now: number,
+  chunk: PurgeChunk = DEFAULT_PURGE_CHUNK,
+  maxChunks = 200,
+): Promise<number> {
   let total = 0
-  for (;;) {
-    const expired = db
-      .select({ seq: messages.seq })
-      .from(messages)
-      .where(lte(messages.expiresAt, now))
-      .limit(chunk)
+  for (let i = 0; i < maxChunks; i++) {
+    // The oldest expired rows (messages_expires_idx), cut where their running size passes the byte bound.
+    const expired = sql`(SELECT seq FROM (
+        SELECT seq, size, sum(size) OVER (ORDER BY expires_at, seq) AS running FROM (
+          SELECT seq, size, expires_at FROM messages WHERE expires_at <= ${now}
+          ORDER BY expires_at, seq LIMIT ${chunk.rows}))
+      WHERE running - size < ${chunk.bytes})`
     // Counted from RETURNING: D1's meta.changes also counts the bodies the trigger deletes.
     const deleted = await guardStorage('purge', () =>
       db.delete(messages).where(inArray(messages.seq, expired)).returning({ seq: messages.seq }),
     )
     total += deleted.length
-    if (deleted.length < chunk) return total
+    if (deleted.length === 0) return total
   }
+  return total
 }

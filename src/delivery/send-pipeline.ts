@@ -4,7 +4,9 @@ import { type DeliveryResult, deliverMessages, type Send } from '../db/messages'
 import type { Env } from '../env'
 import { admitSend } from '../permissions/admission'
 import { enqueuePushes } from '../push/enqueue'
+import { RelayError } from '../errors'
 import type { SendMessageRequest } from '../validation/send-message'
+import { utf8Length } from '../validation/text'
 
 /**
  * The one send pipeline, for every way a message arrives (HTTP /sendMessage; the live socket later).
@@ -22,14 +24,15 @@ export async function runSend(
   const config = readConfig(env)
   const db = createDb(env.DB)
   const send = toSend(request, sender, config, Date.now())
-  const results = await deliverMessages(db, send, () =>
-    admitSend(db, config, {
+  const results = await deliverMessages(db, send, async () => {
+    await admitSend(db, config, {
       sender,
       messageBox: send.messageBox,
       recipients: send.deliveries.map((d) => d.recipient),
       hasPayment: request.hasPayment,
-    }),
-  )
+    })
+    checkStoredSize(send, config)
+  })
   const stored = results.filter((r) => !r.duplicate)
   background(enqueuePushes(env, config, { sender, messageBox: send.messageBox, stored }))
   return results
@@ -47,6 +50,28 @@ function toSend(request: SendMessageRequest, sender: string, config: Config, now
     })),
     now,
     expiresAt: config.messageTtlMs === 0 ? Number.MAX_SAFE_INTEGER : now + config.messageTtlMs,
-    quota: config.inboxQuota,
+    size: utf8Length(request.body),
+    limits: {
+      inboxMessages: config.inboxQuota,
+      inboxBytes: config.inboxBytesQuota,
+      senderPerRecipient: config.senderPerRecipientQuota,
+      senderMessages: config.senderMessagesQuota,
+      senderBytes: config.senderBytesQuota,
+      maxDatabaseBytes: config.maxDatabaseBytes,
+    },
+  }
+}
+
+/**
+ * The stored form, payment wrapper included, must fit in one D1 row (2 MB); the body alone was checked
+ * against MAX_MESSAGE_BODY_BYTES before (check 10). Checked after the payment checks, as the contract says.
+ * @throws RelayError('ERR_MESSAGE_BODY_TOO_LARGE') (413)
+ */
+function checkStoredSize(send: Send, config: Config): void {
+  if (send.size > config.maxStoredBodyBytes) {
+    throw new RelayError(
+      'ERR_MESSAGE_BODY_TOO_LARGE',
+      `The message as stored (with its payment) exceeds ${config.maxStoredBodyBytes} bytes.`,
+    )
   }
 }

@@ -2,6 +2,7 @@ import { Hono } from 'hono'
 import type { AppEnv } from '../env'
 import { acknowledgeMessage } from './acknowledge-message'
 import { devices } from './devices'
+import { listMessageBoxes } from './list-message-boxes'
 import { listMessages } from './list-messages'
 import { permissionRoutes } from './permissions'
 import { sendMessage } from './send-message'
@@ -10,6 +11,7 @@ import { sendMessage } from './send-message'
 export const routes = new Hono<AppEnv>()
   .route('/', sendMessage)
   .route('/', listMessages)
+  .route('/', listMessageBoxes)
   .route('/', acknowledgeMessage)
   .route('/', permissionRoutes)
   .route('/', devices)

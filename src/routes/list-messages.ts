@@ -5,6 +5,7 @@ import { type ListedMessage, listForRecipient } from '../db/messages'
 import type { AppEnv } from '../env'
 import { canonicalCaller } from '../validation/identity-key'
 import { listMessagesRequest } from '../validation/list-messages'
+import { utf8Length } from '../validation/text'
 import { validateBody } from '../validation/validate'
 
 /** `POST /listMessages`: one page of the caller's own unexpired messages in one box, oldest first. */
@@ -18,15 +19,10 @@ export const listMessages = new Hono<AppEnv>().post('/listMessages', async (c) =
     now: Date.now(),
     maxBytes,
   })
-  const nextOffset = page.hasMore ? offset + page.messages.length : null
-  return c.json({
-    status: 'success',
-    messages: page.messages.map(listed),
-    limit,
-    offset,
-    hasMore: page.hasMore,
-    nextOffset,
-  })
+  const messages = withinBudget(page.messages.map(listed), maxBytes)
+  const hasMore = page.hasMore || messages.length < page.messages.length
+  const nextOffset = hasMore ? offset + messages.length : null
+  return c.json({ status: 'success', messages, limit, offset, hasMore, nextOffset })
 })
 
 /** Both timestamp spellings: the reference sends camelCase, the client's types and older servers snake_case. */
@@ -34,4 +30,18 @@ function listed({ messageId, body, sender, createdAt }: ListedMessage) {
   const at = new Date(createdAt).toISOString()
   // Messages are never edited, so updated equals created.
   return { messageId, body, sender, createdAt: at, updatedAt: at, created_at: at, updated_at: at }
+}
+
+/**
+ * The longest prefix of `messages` whose serialized JSON fits in `maxBytes` (never fewer than one). Storage
+ * already cut the page by stored size, but JSON escaping can make a body up to six times larger (a control
+ * character is `\u0000`), and the response is what the Worker must hold and sign.
+ */
+function withinBudget<T>(messages: T[], maxBytes: number): T[] {
+  let bytes = 0
+  for (let i = 0; i < messages.length; i++) {
+    bytes += utf8Length(JSON.stringify(messages[i])) + 1 // the comma between entries
+    if (bytes > maxBytes && i > 0) return messages.slice(0, i)
+  }
+  return messages
 }

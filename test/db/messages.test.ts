@@ -9,6 +9,7 @@ import {
   purgeExpired,
   type Send,
 } from '../../src/db/messages'
+import type { QuotaLimits } from '../../src/db/quotas'
 import { RelayError } from '../../src/errors'
 import worker from '../../src/index'
 import { d1FailingAtEndOfBatch } from '../helpers/failing-d1'
@@ -17,15 +18,29 @@ import { countBodies, fillBox, randomKey, storedFor } from '../helpers/messages'
 const db = createDb(env.DB)
 const NEVER = Number.MAX_SAFE_INTEGER
 
-function send(overrides: Partial<Send> & Pick<Send, 'deliveries'>): Send {
+/** The contract's default quotas. */
+const LIMITS: QuotaLimits = {
+  inboxMessages: 10_000,
+  inboxBytes: 100 * 1024 * 1024,
+  senderPerRecipient: 1000,
+  senderMessages: 10_000,
+  senderBytes: 256 * 1024 * 1024,
+  maxDatabaseBytes: 10_000_000_000,
+}
+
+function send(
+  overrides: Partial<Omit<Send, 'limits'>> & Pick<Send, 'deliveries'> & { limits?: Partial<QuotaLimits> },
+): Send {
+  const body = overrides.body ?? 'b'
   return {
     sender: randomKey(),
     messageBox: 'inbox',
-    body: 'b',
     now: Date.now(),
     expiresAt: NEVER,
-    quota: 10_000,
+    size: new TextEncoder().encode(body).length,
     ...overrides,
+    body,
+    limits: { ...LIMITS, ...overrides.limits },
   }
 }
 
@@ -229,7 +244,10 @@ describe('messages repository (real D1)', () => {
       await fillBox(recipient, 'inbox', 4)
       const outcomes = await Promise.allSettled(
         Array.from({ length: 6 }, (_, i) =>
-          deliverMessages(db, send({ quota: 5, deliveries: [{ recipient, messageId: `q${i}` }] })),
+          deliverMessages(
+            db,
+            send({ limits: { inboxMessages: 5 }, deliveries: [{ recipient, messageId: `q${i}` }] }),
+          ),
         ),
       )
       expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1)
@@ -279,7 +297,7 @@ describe('messages repository (real D1)', () => {
       const recipient = randomKey()
       await fillBox(recipient, 'inbox', 4, Date.now() - 1)
       const ids = await bodyIdsOf(recipient)
-      await purgeExpired(db, Date.now(), 3)
+      await purgeExpired(db, Date.now(), { rows: 3, bytes: 1024 })
       for (const id of ids) expect(await bodyExists(id)).toBe(false)
     })
 
@@ -287,7 +305,7 @@ describe('messages repository (real D1)', () => {
       const recipient = randomKey()
       // Expired at t = 1000: no other test's rows expire that early, so exactly these are purged.
       await fillBox(recipient, 'inbox', 7, 1000)
-      expect(await purgeExpired(db, 1000, 3)).toBe(7)
+      expect(await purgeExpired(db, 1000, { rows: 3, bytes: 1024 })).toBe(7)
       expect(await storedFor(recipient)).toEqual([])
     })
 
@@ -306,7 +324,7 @@ describe('messages repository (real D1)', () => {
       const [old, current] = [randomKey(), randomKey()]
       await fillBox(old, 'inbox', 7, Date.now() - 1)
       await fillBox(current, 'inbox', 2)
-      expect(await purgeExpired(db, Date.now(), 3)).toBeGreaterThanOrEqual(7)
+      expect(await purgeExpired(db, Date.now(), { rows: 3, bytes: 1024 })).toBeGreaterThanOrEqual(7)
       expect(await storedFor(old)).toEqual([])
       expect(await storedFor(current)).toHaveLength(2)
     })

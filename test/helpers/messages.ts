@@ -80,8 +80,10 @@ export async function insertDirect(options: {
       `${n} INSERT INTO message_bodies (body) SELECT ${options.bodySql ?? "'filler ' || i"} FROM n`,
     ).bind(count),
     env.DB.prepare(
-      `${n} INSERT INTO messages (message_id, recipient, message_box, sender, body_id, created_at, expires_at)
-       SELECT ?6 || i, ?2, ?3, ?2, (SELECT max(id) FROM message_bodies) - ?1 + i, ?4, ?5 FROM n`,
+      `${n} INSERT INTO messages (message_id, recipient, message_box, sender, body_id, created_at, expires_at, size)
+       SELECT ?6 || i, ?2, ?3, ?2, (SELECT max(id) FROM message_bodies) - ?1 + i, ?4, ?5,
+         (SELECT octet_length(body) FROM message_bodies WHERE id = (SELECT max(id) FROM message_bodies) - ?1 + i)
+       FROM n`,
     ).bind(count, recipient, messageBox, Date.now(), expiresAt, options.idPrefix ?? 'fill-'),
   ])
 }

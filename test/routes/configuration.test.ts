@@ -15,7 +15,7 @@ describe('limits are wrangler vars', () => {
       message: { recipient, messageBox: 'inbox', body: 'x' },
     })
     expect(await expectResponse(res, 429, 'ERR_INBOX_QUOTA_EXCEEDED')).toMatchObject({
-      resource: 'inbox',
+      resource: 'messages',
       limit: 2,
     })
   })
@@ -51,12 +51,12 @@ describe('limits are wrangler vars', () => {
     await expectResponse(ack, 400, 'ERR_TOO_MANY_MESSAGE_IDS')
   })
 
-  it('MAX_LIST_BODY_BYTES: a page carries at most that many bytes of bodies', async () => {
+  it('MAX_LIST_BODY_BYTES: a page carries at most that many bytes of serialized messages', async () => {
     const bob = newClient()
-    await fillBox(bob.identityKey, 'inbox', 4) // 8-byte bodies
+    await fillBox(bob.identityKey, 'inbox', 4) // 8-byte bodies, 277 bytes each as listed JSON (and a comma)
     const bobOnSmallPages = newClient({
       privateKey: bob.privateKey,
-      fetch: relayWithEnv({ MAX_LIST_BODY_BYTES: '16' }).fetch,
+      fetch: relayWithEnv({ MAX_LIST_BODY_BYTES: String(2 * 277 + 100) }).fetch,
     })
     const page = await listOk(bobOnSmallPages, { messageBox: 'inbox' })
     expect(page).toMatchObject({ hasMore: true, nextOffset: 2 })

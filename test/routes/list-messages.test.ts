@@ -99,7 +99,7 @@ describe('POST /listMessages', () => {
     expect(body).toMatchObject({ limit: 1000, hasMore: true, nextOffset: 1000 })
   })
 
-  it('ends a page early, with hasMore and nextOffset, once its bodies pass MAX_LIST_BODY_BYTES (8 MiB)', async () => {
+  it('ends a page early, with hasMore and nextOffset, once its serialized JSON would pass MAX_LIST_BODY_BYTES (8 MiB)', async () => {
     const bob = newClient()
     // Nine bodies of exactly 1 MiB, written directly: the limit under test is the listing's, not the send's.
     await insertDirect({
@@ -109,15 +109,35 @@ describe('POST /listMessages', () => {
       idPrefix: 'big-',
       bodySql: "replace(hex(zeroblob(524288)), '0', 'x')",
     })
+    // Eight bodies are exactly 8 MiB; with their ids, senders and dates as JSON they pass it: seven fit.
     const first = await listOk(bob, { messageBox: 'large' })
     expect(first.messages.map((m: any) => m.messageId)).toEqual(
-      Array.from({ length: 8 }, (_, i) => `big-${i + 1}`),
+      Array.from({ length: 7 }, (_, i) => `big-${i + 1}`),
     )
     expect(first.messages.every((m: any) => m.body.length === 1024 * 1024)).toBe(true)
-    expect(first).toMatchObject({ limit: 1000, hasMore: true, nextOffset: 8 })
+    expect(first).toMatchObject({ limit: 1000, hasMore: true, nextOffset: 7 })
     const rest = await listOk(bob, { messageBox: 'large', offset: first.nextOffset })
-    expect(rest.messages.map((m: any) => m.messageId)).toEqual(['big-9'])
+    expect(rest.messages.map((m: any) => m.messageId)).toEqual(['big-8', 'big-9'])
     expect(rest).toMatchObject({ hasMore: false, nextOffset: null })
+  })
+
+  it('counts escapes: bodies of control characters (6 bytes each as JSON) end the page at the serialized budget', async () => {
+    const bob = newClient()
+    // 25 bodies of 100 000 U+0001 characters: 100 kB stored, 600 kB as JSON; 15 MB in all, unbounded.
+    await insertDirect({
+      recipient: bob.identityKey,
+      messageBox: 'escapes',
+      count: 25,
+      idPrefix: 'esc-',
+      bodySql: "replace(hex(zeroblob(50000)), '0', char(1))",
+    })
+    const res = await bob.post('/listMessages', { messageBox: 'escapes' })
+    const text = await res.clone().text()
+    const page = await expectResponse(res, 200)
+    expect(page.messages[0].body).toBe('\u0001'.repeat(100_000))
+    // 13 × ~600 kB ≤ 8 MiB < 14 × ~600 kB; the whole response stays within the budget plus its envelope.
+    expect(page).toMatchObject({ hasMore: true, nextOffset: 13 })
+    expect(new TextEncoder().encode(text).length).toBeLessThanOrEqual(8 * 1024 * 1024 + 200)
   })
 
   it('never lists an expired message', async () => {

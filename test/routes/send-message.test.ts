@@ -204,7 +204,7 @@ describe('POST /sendMessage', () => {
         message: { recipient, messageBox: 'inbox', body: 'one more' },
       })
       const body = await expectResponse(res, 429, 'ERR_INBOX_QUOTA_EXCEEDED')
-      expect(body).toMatchObject({ resource: 'inbox', limit: 10_000 })
+      expect(body).toMatchObject({ resource: 'messages', limit: 10_000 })
       expect(await storedFor(recipient)).toHaveLength(10_000)
     })
 
