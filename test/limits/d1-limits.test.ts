@@ -78,24 +78,20 @@ describe('D1 limits at the contract maximum: /sendMessage', () => {
     )
   })
 
-  it.fails(
-    'max string/BLOB/row size (2 MB) — bug: a 2 MiB request with a payment wrapper stores a ~2 MiB body row',
-    async () => {
-      const { relay, recording } = recorded()
-      const sender = await fuzzSession(relay.fetch)
-      const recipient = randomKey()
-      const message = { recipient, messageBox: 'inbox', body: 'a'.repeat(MiB) }
-      const overhead = JSON.stringify({ message, payment: { description: '' } }).length
-      const payment = { description: 'p'.repeat(2 * MiB - overhead) } // the request is exactly 2 MiB
-      const answer = await answerOf(await sender.send({ path: '/sendMessage', body: { message, payment } }))
-      // Either refused (413, nothing stored) or stored; in both cases D1 never gets a value over 2 MB.
-      expect([200, 413], answer.text.slice(0, 300)).toContain(answer.status)
-      expectWithinD1Limits(recording)
-      expect(await largestStoredBody(), 'max row size (2 MB): the stored body').toBeLessThanOrEqual(
-        D1_MAX_VALUE_BYTES,
-      )
-    },
-  )
+  it('max string/BLOB/row size (2 MB): a 2 MiB request with a payment wrapper is refused (413), never stored as a ~2 MiB row', async () => {
+    const { relay, recording } = recorded()
+    const sender = await fuzzSession(relay.fetch)
+    const recipient = randomKey()
+    const message = { recipient, messageBox: 'inbox', body: 'a'.repeat(MiB) }
+    const overhead = JSON.stringify({ message, payment: { description: '' } }).length
+    const payment = { description: 'p'.repeat(2 * MiB - overhead) } // the request is exactly 2 MiB
+    const answer = await answerOf(await sender.send({ path: '/sendMessage', body: { message, payment } }))
+    expect(answer.status, answer.text.slice(0, 300)).toBe(413)
+    expectWithinD1Limits(recording)
+    expect(await largestStoredBody(), 'max row size (2 MB): the stored body').toBeLessThanOrEqual(
+      D1_MAX_VALUE_BYTES,
+    )
+  })
 })
 
 describe('D1 limits at the contract maximum: acknowledge, list, quote, permissions', () => {
@@ -189,68 +185,62 @@ describe('D1 limits: the cron purge of expired messages', () => {
     }
   })
 
-  it.fails(
-    'statement duration (30 s): bytes one purge statement frees are bounded (16 MiB) — bug: the purge deletes 5000 rows per statement whatever their size',
-    async () => {
-      // 24 expired messages, each with its own 1 MiB body.
-      await insertDirect({
-        recipient: randomKey(),
-        messageBox: 'old-big',
-        count: 24,
-        expiresAt: 1,
-        bodySql: 'hex(zeroblob(524288))',
-      })
-      const sizes = new Map(
-        (
-          await env.DB.prepare(
-            'SELECT m.seq AS seq, octet_length(b.body) AS size FROM messages m JOIN message_bodies b ON b.id = m.body_id WHERE m.expires_at <= 1',
-          ).all<{ seq: number; size: number }>()
-        ).results.map((r) => [r.seq, r.size]),
+  it('statement duration (30 s): bytes one purge statement frees are bounded (16 MiB)', async () => {
+    // 24 expired messages, each with its own 1 MiB body.
+    await insertDirect({
+      recipient: randomKey(),
+      messageBox: 'old-big',
+      count: 24,
+      expiresAt: 1,
+      bodySql: 'hex(zeroblob(524288))',
+    })
+    const sizes = new Map(
+      (
+        await env.DB.prepare(
+          'SELECT m.seq AS seq, octet_length(b.body) AS size FROM messages m JOIN message_bodies b ON b.id = m.body_id WHERE m.expires_at <= 1',
+        ).all<{ seq: number; size: number }>()
+      ).results.map((r) => [r.seq, r.size]),
+    )
+    const { db, recording } = recordingD1(env.DB)
+    await scheduled(createScheduledController({ scheduledTime: Date.now(), cron: '0 * * * *' }), {
+      ...env,
+      DB: db,
+    })
+    expect(
+      await env.DB.prepare('SELECT count(*) AS n FROM messages WHERE expires_at <= 1').first<number>('n'),
+    ).toBe(0)
+    for (const s of recording.statements) {
+      // RETURNING rows come back as objects or, through drizzle's raw(), as [seq] arrays.
+      const seqs = s.rows.map(
+        (row) => (Array.isArray(row) ? row[0] : (row as { seq?: number }).seq) as number,
       )
-      const { db, recording } = recordingD1(env.DB)
-      await scheduled(createScheduledController({ scheduledTime: Date.now(), cron: '0 * * * *' }), {
-        ...env,
-        DB: db,
-      })
-      expect(
-        await env.DB.prepare('SELECT count(*) AS n FROM messages WHERE expires_at <= 1').first<number>('n'),
-      ).toBe(0)
-      for (const s of recording.statements) {
-        // RETURNING rows come back as objects or, through drizzle's raw(), as [seq] arrays.
-        const seqs = s.rows.map(
-          (row) => (Array.isArray(row) ? row[0] : (row as { seq?: number }).seq) as number,
-        )
-        const freed = seqs.reduce((sum, seq) => sum + (sizes.get(seq) ?? 0), 0)
-        expect(freed, `bytes of bodies one statement frees: ${s.sql.slice(0, 80)}`).toBeLessThanOrEqual(
-          MAX_BODY_BYTES_PER_STATEMENT,
-        )
-      }
-    },
-  )
+      const freed = seqs.reduce((sum, seq) => sum + (sizes.get(seq) ?? 0), 0)
+      expect(freed, `bytes of bodies one statement frees: ${s.sql.slice(0, 80)}`).toBeLessThanOrEqual(
+        MAX_BODY_BYTES_PER_STATEMENT,
+      )
+    }
+  })
 })
 
 describe('Worker memory (128 MB): a listing is bounded by what it sends (contract "Responses are bounded…")', () => {
-  it.fails(
-    'bodies of control characters end the page once its JSON passes MAX_LIST_BODY_BYTES — bug: the budget counts stored bytes, not serialized ones (6× for U+0001)',
-    async () => {
-      const budget = 256 * 1024
-      const relay = relayWithEnv({ MAX_LIST_BODY_BYTES: String(budget) })
-      const owner = await fuzzSession(relay.fetch)
-      // 10 bodies of 64 Ki U+0001 each: 640 KiB stored, ~3.75 MiB as JSON.
-      await insertDirect({
-        recipient: owner.identityKey,
-        messageBox: 'controls',
-        count: 10,
-        bodySql: "replace(hex(zeroblob(32768)), '0', char(1))",
-      })
-      const answer = await answerOf(
-        await owner.send({ path: '/listMessages', body: { messageBox: 'controls' } }),
-      )
-      expect(answer.status).toBe(200)
-      const page = JSON.parse(answer.text) as { messages: unknown[]; hasMore: boolean }
-      expect(page.hasMore).toBe(true)
-      // The first message is always listed; beyond it, the serialized page stays within the budget.
-      if (page.messages.length > 1) expect(utf8.encode(answer.text).length).toBeLessThanOrEqual(budget)
-    },
-  )
+  it('bodies of control characters end the page once its JSON passes MAX_LIST_BODY_BYTES (escapes counted)', async () => {
+    const budget = 256 * 1024
+    const relay = relayWithEnv({ MAX_LIST_BODY_BYTES: String(budget) })
+    const owner = await fuzzSession(relay.fetch)
+    // 10 bodies of 64 Ki U+0001 each: 640 KiB stored, ~3.75 MiB as JSON.
+    await insertDirect({
+      recipient: owner.identityKey,
+      messageBox: 'controls',
+      count: 10,
+      bodySql: "replace(hex(zeroblob(32768)), '0', char(1))",
+    })
+    const answer = await answerOf(
+      await owner.send({ path: '/listMessages', body: { messageBox: 'controls' } }),
+    )
+    expect(answer.status).toBe(200)
+    const page = JSON.parse(answer.text) as { messages: unknown[]; hasMore: boolean }
+    expect(page.hasMore).toBe(true)
+    // The first message is always listed; beyond it, the serialized page stays within the budget.
+    if (page.messages.length > 1) expect(utf8.encode(answer.text).length).toBeLessThanOrEqual(budget)
+  })
 })

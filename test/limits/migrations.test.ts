@@ -25,8 +25,9 @@ const OUR_INDEXES = [
   'messages_body_id_idx',
   'messages_expires_idx',
   'messages_recipient_box_seq_idx',
-  'messages_recipient_expires_idx',
+  'messages_recipient_expires_size_idx',
   'messages_recipient_message_id_uq',
+  'messages_sender_recipient_expires_idx',
 ]
 
 async function schemaObjects(type: string): Promise<string[]> {
