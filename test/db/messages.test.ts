@@ -257,6 +257,37 @@ describe('messages repository (real D1)', () => {
       expect(await storedFor(recipient)).toHaveLength(5)
     })
 
+    it('the sender quotas hold under concurrent sends: one slot left for the sender, one of six stores', async () => {
+      const sender = randomKey()
+      // The sender already has 4 messages waiting (for four recipients), of a total of 5.
+      for (let i = 0; i < 4; i++) {
+        await deliverMessages(
+          db,
+          send({ sender, deliveries: [{ recipient: randomKey(), messageId: `w${i}` }] }),
+        )
+      }
+      const outcomes = await Promise.allSettled(
+        Array.from({ length: 6 }, (_, i) =>
+          deliverMessages(
+            db,
+            send({
+              sender,
+              limits: { senderMessages: 5 },
+              deliveries: [{ recipient: randomKey(), messageId: `s${i}` }],
+            }),
+          ),
+        ),
+      )
+      expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1)
+      for (const o of outcomes) {
+        if (o.status === 'rejected') expect((o.reason as RelayError).code).toBe('ERR_SENDER_QUOTA_EXCEEDED')
+      }
+      const { n } = (await env.DB.prepare('SELECT count(*) AS n FROM messages WHERE sender = ?')
+        .bind(sender)
+        .first<{ n: number }>())!
+      expect(n).toBe(5)
+    })
+
     it('an expired copy does not block its id from being used again', async () => {
       const recipient = randomKey()
       await fillBox(recipient, 'inbox', 1, Date.now() - 1)
