@@ -28,6 +28,8 @@ export interface Env {
   MAX_STORED_BODY_BYTES?: string
   MAX_DATABASE_BYTES?: string
   HANDSHAKE_RATE_LIMIT?: string
+  /** Workers Rate Limiting binding (wrangler.toml `[[ratelimits]]`): handshakes per client IP. */
+  HANDSHAKE_RATE_LIMITER?: RateLimit
   REQUEST_RATE_LIMIT?: string
   /** JSON `{box: sats}`: the relay's fee per send into a box. */
   DELIVERY_FEES?: string
@@ -44,6 +46,8 @@ export interface Env {
   FCM_TOKEN_URL?: string
   /** Overrides `https://fcm.googleapis.com/v1/projects/{project_id}/messages:send`. */
   FCM_SEND_URL?: string
+  /** WhatsOnChain-compatible block-header API that verifies payments (default WhatsOnChain mainnet). */
+  CHAIN_TRACKER_URL?: string
 }
 
 /** The one Hono environment every app, route and middleware of the relay uses. */

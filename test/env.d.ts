@@ -6,6 +6,7 @@ declare global {
       DB: D1Database
       MAILBOX: DurableObjectNamespace<import('../src/objects/mailbox').Mailbox>
       SERVER_PRIVATE_KEY: string
+      HANDSHAKE_RATE_LIMITER: RateLimit
       PUSH_QUEUE: Queue<import('../src/push/push-job').PushJob>
       TEST_MIGRATIONS: D1Migration[]
       FCM_SERVICE_ACCOUNT_JSON: string

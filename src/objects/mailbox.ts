@@ -1,9 +1,10 @@
 import { DurableObject } from 'cloudflare:workers'
-import { readConfig } from '../config'
+import { type Config, readConfig } from '../config'
 import { createDb } from '../db/client'
 import { deleteAcknowledged } from '../db/messages'
 import type { Env } from '../env'
-import { type ClaimResult, type SessionLimits, SessionStore } from './session-store'
+import { RequestRateWindow } from './request-rate'
+import { type ClaimResult, type CleanupBudget, type SessionLimits, SessionStore } from './session-store'
 
 /**
  * One per identity key: that identity's BRC-104 sessions and consumed request nonces, and the place
@@ -11,8 +12,11 @@ import { type ClaimResult, type SessionLimits, SessionStore } from './session-st
  */
 export class Mailbox extends DurableObject<Env> {
   private readonly sessions: SessionStore
+  /** This identity's authenticated requests in the current minute (memory only, see RequestRateWindow). */
+  private readonly requestRate = new RequestRateWindow()
   /** The tail of this identity's acknowledgement queue: each one starts when the previous has settled. */
   private acknowledging: Promise<unknown> = Promise.resolve()
+  private acknowledgementsInFlight = 0
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env)
@@ -25,16 +29,31 @@ export class Mailbox extends DurableObject<Env> {
    */
   async openSession(identityKey: string, serverNonce: string, clientNonce: string): Promise<void> {
     const limits = this.sessionLimits()
-    this.sessions.open({ serverNonce, identityKey, clientNonce }, Date.now(), limits)
-    await this.scheduleCleanup(limits)
+    const now = Date.now()
+    this.sessions.open({ serverNonce, identityKey, clientNonce }, now, limits)
+    // The alarm already covers every other session; this one expires at the latest at its unused TTL.
+    await this.armAlarmBy(now + Math.min(limits.unusedTtlMs, limits.idleTtlMs))
   }
 
   /**
-   * Claims a request nonce in a session after its signature verified, before any handler runs.
-   * Returns the session's client nonce (needed to sign the response), or why the request must be refused.
+   * Claims a request nonce in a session after its signature verified, before any handler runs, and in
+   * the same call counts the request against this identity's REQUEST_RATE_LIMIT (in memory: no extra
+   * round trip, no storage write for the count). Returns the session's client nonce (needed to sign
+   * the response), or why the request must be refused; a rate-limited request is claimed (it cannot be
+   * replayed later) and carries the client nonce, so its 429 can be signed.
    */
   async claimRequest(identityKey: string, serverNonce: string, requestNonce: string): Promise<ClaimResult> {
-    return this.sessions.claim(serverNonce, identityKey, requestNonce, Date.now(), this.sessionLimits())
+    const config = readConfig(this.env)
+    const limits = sessionLimits(config)
+    const now = Date.now()
+    const claimed = this.sessions.claim(serverNonce, identityKey, requestNonce, now, limits)
+    // A session that ended here left replay records behind: the alarm deletes them, not this request.
+    if (this.sessions.retiredSinceCleanup) await this.scheduleCleanup(limits, now)
+    if (!claimed.ok) return claimed
+    const limit = config.requestRateLimit
+    const retryAfterSeconds = this.requestRate.take(now, limit)
+    if (retryAfterSeconds === null) return claimed
+    return { ok: false, reason: 'rate-limited', clientNonce: claimed.clientNonce, retryAfterSeconds, limit }
   }
 
   /**
@@ -46,25 +65,68 @@ export class Mailbox extends DurableObject<Env> {
    *   reported as acknowledged then.
    */
   async acknowledge(recipient: string, messageIds: string[]): Promise<number> {
+    this.acknowledgementsInFlight++
     const run = this.acknowledging.then(() =>
       deleteAcknowledged(createDb(this.env.DB), recipient, messageIds, Date.now()),
     )
     this.acknowledging = run.catch(() => undefined)
-    return run
+    return run.finally(() => this.acknowledgementsInFlight--)
   }
 
-  /** Alarm: drops expired sessions and their replay records, then re-arms for the next expiry. */
+  /**
+   * Alarm: one bounded cleanup pass (expired sessions, then replay records of ended sessions, by count),
+   * re-armed at once while work is left, else for the next expiry. A Mailbox left with nothing at all
+   * deletes its storage and its alarm, so identities that only ever handshook leave nothing behind.
+   */
   async alarm(): Promise<void> {
     const limits = this.sessionLimits()
-    this.sessions.purgeExpired(Date.now(), limits)
-    await this.scheduleCleanup(limits)
+    const now = Date.now()
+    const report = this.sessions.cleanUp(now, limits, CLEANUP_BUDGET)
+    if (report.moreWork) {
+      await this.ctx.storage.setAlarm(now + CLEANUP_PAUSE_MS)
+      return
+    }
+    if (this.sessions.isEmpty() && this.acknowledgementsInFlight === 0 && this.storageIsEmpty()) {
+      await this.ctx.storage.deleteAlarm()
+      await this.ctx.storage.deleteAll()
+      this.sessions.forgetSchema()
+      return
+    }
+    await this.scheduleCleanup(limits, now)
   }
 
-  private async scheduleCleanup(limits: SessionLimits): Promise<void> {
-    const next = this.sessions.nextExpiry(limits)
-    if (next === null) return
+  private async scheduleCleanup(limits: SessionLimits, now = Date.now()): Promise<void> {
+    const next = this.sessions.retiredSinceCleanup ? now : this.sessions.nextExpiry(limits)
+    if (next !== null) await this.armAlarmBy(next)
+  }
+
+  /** Makes sure the alarm fires no later than `at`. */
+  private async armAlarmBy(at: number): Promise<void> {
     const current = await this.ctx.storage.getAlarm()
-    if (current === null || current > next) await this.ctx.storage.setAlarm(next)
+    if (current === null || current > at) await this.ctx.storage.setAlarm(at)
+  }
+
+  /**
+   * Whether every table of this object (the session store's and any other) and its key-value store
+   * are empty. Checked generically, so state added to the Mailbox later is never dropped by this cleanup.
+   */
+  private storageIsEmpty(): boolean {
+    const storage = this.ctx.storage
+    // `_cf_*` are the runtime's own tables (not readable); the KV API's data is checked through it.
+    const tables = storage.sql
+      .exec<{
+        name: string
+      }>(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND substr(name, 1, 4) != '_cf_' AND substr(name, 1, 7) != 'sqlite_'",
+      )
+      .toArray()
+    const emptyTables = tables.every(
+      ({ name }) =>
+        storage.sql
+          .exec<{ n: number }>(`SELECT EXISTS (SELECT 1 FROM "${name.replaceAll('"', '""')}") AS n`)
+          .one().n === 0,
+    )
+    return emptyTables && [...storage.kv.list({ limit: 1 })].length === 0
   }
 
   /** The session store, for tests that drive expiry with their own clock (`runInDurableObject`). */
@@ -73,15 +135,35 @@ export class Mailbox extends DurableObject<Env> {
   }
 
   sessionLimits(): SessionLimits {
-    const config = readConfig(this.env)
-    return {
-      idleTtlMs: config.sessionIdleTtlMs,
-      maxAgeMs: config.sessionMaxAgeMs,
-      maxSessions: config.maxSessionsPerIdentity,
-      maxRequestsPerSession: config.maxRequestsPerSession,
-    }
+    return sessionLimits(readConfig(this.env))
   }
 }
+
+function sessionLimits(config: Config): SessionLimits {
+  return {
+    idleTtlMs: config.sessionIdleTtlMs,
+    maxAgeMs: config.sessionMaxAgeMs,
+    maxSessions: config.maxSessionsPerIdentity,
+    maxRequestsPerSession: config.maxRequestsPerSession,
+    maxUnusedSessions: MAX_UNUSED_SESSIONS,
+    unusedGraceMs: UNUSED_SESSION_GRACE_MS,
+    unusedTtlMs: UNUSED_SESSION_TTL_MS,
+  }
+}
+
+/**
+ * Sessions opened by a handshake but not yet used (anyone can open those for any key): a small pool
+ * of their own, never competing with used sessions. One younger than the grace is never evicted; one
+ * unused for the TTL expires (AuthFetch sends its request right after the handshake; a late client
+ * is told "Session not found" and handshakes again by itself).
+ */
+export const MAX_UNUSED_SESSIONS = 16
+export const UNUSED_SESSION_GRACE_MS = 30_000
+export const UNUSED_SESSION_TTL_MS = 5 * 60_000
+
+/** One alarm pass deletes at most this much; more waits for the next pass, CLEANUP_PAUSE_MS later. */
+export const CLEANUP_BUDGET: CleanupBudget = { sessions: 256, replayRecords: 2000 }
+const CLEANUP_PAUSE_MS = 1000
 
 /** Stub for the Mailbox of `identityKey`; the only place that names the binding. */
 export function mailbox(env: Pick<Env, 'MAILBOX'>, identityKey: string): DurableObjectStub<Mailbox> {

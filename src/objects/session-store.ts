@@ -3,14 +3,38 @@
  * SQLite storage. Every method is synchronous over `SqlStorage`, so each call is atomic in the DO's
  * single thread: a nonce claim cannot race another claim of the same nonce.
  *
+ * Two pools, so that unauthenticated handshakes cannot push anyone out (contract.md, "Unauthenticated
+ * traffic cannot lock anyone out"):
+ * - **used** sessions (at least one signed request claimed): at most `maxSessions`. Only a signed first
+ *   request of this identity can displace one (least recently used first), never a handshake.
+ * - **unused** sessions (opened by a handshake, which anyone can send naming any key): their own small
+ *   cap `maxUnusedSessions`. Beyond it a handshake displaces the oldest unused sessions, but never one
+ *   younger than `unusedGraceMs`: a session just opened is never evicted, and no handshake is ever
+ *   refused. A flood therefore costs at most (handshakes for this key within the grace) rows, each gone
+ *   within `unusedTtlMs`.
+ *
+ * Ending a session deletes its row at once (O(1)); its replay records, up to `maxRequestsPerSession`
+ * of them, are deleted later in bounded chunks by the Mailbox's alarm (`cleanUp`), never inside a request.
+ * Without its row the session is not found, so the records waiting for the alarm protect nothing.
+ *
+ * The schema is created by the first write, not by construction, so a Mailbox that is only asked
+ * (an unknown session, an acknowledgement) leaves no storage behind.
+ *
  * Time is an argument (`now`, ms since the epoch) so expiry is testable without waiting.
  */
 
 export interface SessionLimits {
   idleTtlMs: number
   maxAgeMs: number
+  /** Used sessions kept per identity. */
   maxSessions: number
   maxRequestsPerSession: number
+  /** Unused sessions kept per identity beyond those still in their grace period. */
+  maxUnusedSessions: number
+  /** An unused session younger than this is never evicted. */
+  unusedGraceMs: number
+  /** An unused session expires this long after its handshake (AuthFetch uses it at once). */
+  unusedTtlMs: number
 }
 
 export interface SessionRecord {
@@ -26,6 +50,21 @@ export interface SessionRecord {
 export type ClaimResult =
   | { ok: true; clientNonce: string }
   | { ok: false; reason: 'session-not-found' | 'replayed' }
+  /** Authenticated and claimed, but over the identity's request rate: answer 429, signed, run nothing. */
+  | { ok: false; reason: 'rate-limited'; clientNonce: string; retryAfterSeconds: number; limit: number }
+
+/** How much one cleanup pass may do (alarm work stays bounded however much is waiting). */
+export interface CleanupBudget {
+  sessions: number
+  replayRecords: number
+}
+
+/** What one cleanup pass did, and whether work is left for another pass. */
+export interface CleanupReport {
+  sessionsRetired: number
+  replayRecordsDeleted: number
+  moreWork: boolean
+}
 
 type SessionRow = {
   server_nonce: string
@@ -36,35 +75,50 @@ type SessionRow = {
   request_count: number
 }
 
+const SCHEMA = [
+  `CREATE TABLE IF NOT EXISTS auth_sessions (
+    server_nonce TEXT PRIMARY KEY,
+    identity_key TEXT NOT NULL,
+    client_nonce TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    last_used_at INTEGER NOT NULL,
+    request_count INTEGER NOT NULL DEFAULT 0
+  )`,
+  // Finds the unused pool (request_count = 0) oldest first without a scan, even during a flood.
+  'CREATE INDEX IF NOT EXISTS auth_sessions_by_use ON auth_sessions (request_count, created_at)',
+  // Replay records live as long as their session (protocol.md §6), then wait here for the alarm.
+  `CREATE TABLE IF NOT EXISTS auth_claimed_nonces (
+    server_nonce TEXT NOT NULL,
+    request_nonce TEXT NOT NULL,
+    PRIMARY KEY (server_nonce, request_nonce)
+  ) WITHOUT ROWID`,
+  // Sessions that ended with replay records still to delete (by the alarm, in chunks).
+  'CREATE TABLE IF NOT EXISTS auth_retired_sessions (server_nonce TEXT PRIMARY KEY) WITHOUT ROWID',
+]
+
 export class SessionStore {
+  /** Whether the tables exist (reads of a store that has none find nothing and write nothing). */
+  private ready: boolean
+  private schemaCreated = false
+  private retiredFlag = false
+
   constructor(private readonly sql: SqlStorage) {
-    sql.exec(`CREATE TABLE IF NOT EXISTS auth_sessions (
-      server_nonce TEXT PRIMARY KEY,
-      identity_key TEXT NOT NULL,
-      client_nonce TEXT NOT NULL,
-      created_at INTEGER NOT NULL,
-      last_used_at INTEGER NOT NULL,
-      request_count INTEGER NOT NULL DEFAULT 0
-    )`)
-    // Replay records live exactly as long as their session (protocol.md §6).
-    sql.exec(`CREATE TABLE IF NOT EXISTS auth_claimed_nonces (
-      server_nonce TEXT NOT NULL,
-      request_nonce TEXT NOT NULL,
-      PRIMARY KEY (server_nonce, request_nonce)
-    ) WITHOUT ROWID`)
+    this.ready = hasTable(sql, 'auth_sessions')
+    // A store written by an older version gains the newer tables and index on first contact.
+    if (this.ready) this.createSchema()
   }
 
   /**
-   * Records a session opened by a handshake, evicting the least useful other sessions beyond the
-   * limit: never-used ones first (anyone can open those, since the handshake is unsigned), then the
-   * least recently used. The new session itself is never the victim, or a client could loop between
-   * handshake and eviction. Returns how many were evicted.
+   * Records a session opened by a handshake and evicts unused sessions beyond `maxUnusedSessions`,
+   * oldest first, sparing any within their grace period (the new one always is). Never touches a used
+   * session. Returns how many were evicted.
    */
   open(
     session: { serverNonce: string; identityKey: string; clientNonce: string },
     now: number,
     limits: SessionLimits,
   ): number {
+    this.createSchema()
     this.sql.exec(
       'INSERT INTO auth_sessions (server_nonce, identity_key, client_nonce, created_at, last_used_at) VALUES (?, ?, ?, ?, ?)',
       session.serverNonce,
@@ -73,23 +127,25 @@ export class SessionStore {
       now,
       now,
     )
-    const surplus = this.count() - limits.maxSessions
+    const surplus = this.countUnused() - limits.maxUnusedSessions
     if (surplus <= 0) return 0
     const victims = this.sql
       .exec<{ server_nonce: string }>(
-        `SELECT server_nonce FROM auth_sessions WHERE server_nonce != ?
-         ORDER BY request_count > 0, last_used_at, created_at LIMIT ?`,
-        session.serverNonce,
+        `SELECT server_nonce FROM auth_sessions WHERE request_count = 0 AND created_at <= ?
+         ORDER BY created_at, server_nonce LIMIT ?`,
+        now - limits.unusedGraceMs,
         surplus,
       )
       .toArray()
-    for (const { server_nonce } of victims) this.delete(server_nonce)
+    for (const { server_nonce } of victims) this.retire(server_nonce)
     return victims.length
   }
 
   /**
    * Claims `requestNonce` in session `serverNonce` for `identityKey`, refreshing the idle timer.
    * Expired, exhausted or foreign sessions are "not found", which makes the client re-handshake.
+   * A session's first request moves it to the used pool, displacing the least recently used used
+   * session beyond `maxSessions` (its replay records are left to the alarm).
    */
   claim(
     serverNonce: string,
@@ -98,12 +154,11 @@ export class SessionStore {
     now: number,
     limits: SessionLimits,
   ): ClaimResult {
-    const row = this.sql
-      .exec<SessionRow>('SELECT * FROM auth_sessions WHERE server_nonce = ?', serverNonce)
-      .toArray()[0]
+    if (!this.ready) return { ok: false, reason: 'session-not-found' }
+    const row = this.row(serverNonce)
     if (!row || row.identity_key !== identityKey) return { ok: false, reason: 'session-not-found' }
     if (isExpired(row, now, limits) || row.request_count >= limits.maxRequestsPerSession) {
-      this.delete(serverNonce)
+      this.retire(serverNonce)
       return { ok: false, reason: 'session-not-found' }
     }
     const inserted = this.sql.exec(
@@ -117,31 +172,64 @@ export class SessionStore {
       now,
       serverNonce,
     )
+    if (row.request_count === 0) this.evictUsedBeyond(limits.maxSessions, serverNonce)
     return { ok: true, clientNonce: row.client_nonce }
   }
 
-  /** Deletes every expired session with its nonces; returns how many sessions went. */
-  purgeExpired(now: number, limits: SessionLimits): number {
+  /**
+   * One bounded cleanup pass: ends up to `budget.sessions` expired sessions, then deletes up to
+   * `budget.replayRecords` replay records of ended sessions. `moreWork` says another pass is needed.
+   */
+  cleanUp(now: number, limits: SessionLimits, budget: CleanupBudget): CleanupReport {
+    if (!this.ready) return { sessionsRetired: 0, replayRecordsDeleted: 0, moreWork: false }
     const expired = this.sql
-      .exec<{
-        server_nonce: string
-      }>(
-        'SELECT server_nonce FROM auth_sessions WHERE last_used_at <= ? OR created_at <= ?',
+      .exec<{ server_nonce: string }>(
+        `SELECT server_nonce FROM auth_sessions
+         WHERE last_used_at <= ? OR created_at <= ? OR (request_count = 0 AND created_at <= ?) LIMIT ?`,
         now - limits.idleTtlMs,
         now - limits.maxAgeMs,
+        now - unusedTtl(limits),
+        budget.sessions + 1,
       )
       .toArray()
-    for (const { server_nonce } of expired) this.delete(server_nonce)
-    return expired.length
+    const retiring = expired.slice(0, budget.sessions)
+    for (const { server_nonce } of retiring) this.retire(server_nonce)
+
+    let deleted = 0
+    const retired = this.sql
+      .exec<{
+        server_nonce: string
+      }>('SELECT server_nonce FROM auth_retired_sessions LIMIT ?', budget.sessions)
+      .toArray()
+    for (const { server_nonce } of retired) {
+      const want = budget.replayRecords - deleted
+      if (want <= 0) break
+      const n = this.sql.exec(
+        `DELETE FROM auth_claimed_nonces WHERE server_nonce = ? AND request_nonce IN
+         (SELECT request_nonce FROM auth_claimed_nonces WHERE server_nonce = ? LIMIT ?)`,
+        server_nonce,
+        server_nonce,
+        want,
+      ).rowsWritten
+      deleted += n
+      if (n < want) this.sql.exec('DELETE FROM auth_retired_sessions WHERE server_nonce = ?', server_nonce)
+    }
+    const moreWork = expired.length > retiring.length || this.countRetired() > 0
+    // What is left is reported by moreWork; the flag only tells requests to arm a pass.
+    this.retiredFlag = false
+    return { sessionsRetired: retiring.length, replayRecordsDeleted: deleted, moreWork }
   }
 
   /** When the next live session expires (ms since the epoch), or null when none is left. */
   nextExpiry(limits: SessionLimits): number | null {
+    if (!this.ready) return null
     const row = this.sql
-      .exec<{
-        at: number | null
-      }>(
-        'SELECT MIN(MIN(last_used_at + ?, created_at + ?)) AS at FROM auth_sessions',
+      .exec<{ at: number | null }>(
+        `SELECT MIN(CASE WHEN request_count = 0 THEN MIN(created_at + ?, last_used_at + ?, created_at + ?)
+                    ELSE MIN(last_used_at + ?, created_at + ?) END) AS at FROM auth_sessions`,
+        unusedTtl(limits),
+        limits.idleTtlMs,
+        limits.maxAgeMs,
         limits.idleTtlMs,
         limits.maxAgeMs,
       )
@@ -149,16 +237,37 @@ export class SessionStore {
     return row.at
   }
 
+  /** Whether a used session ended since the last cleanup pass (so its replay records are waiting). */
+  get retiredSinceCleanup(): boolean {
+    return this.retiredFlag
+  }
+
+  /** True when no session and no replay record is left (the Mailbox may then drop its storage). */
+  isEmpty(): boolean {
+    if (!this.ready) return true
+    return (
+      this.count() === 0 &&
+      this.countRetired() === 0 &&
+      this.sql.exec<{ n: number }>('SELECT EXISTS (SELECT 1 FROM auth_claimed_nonces) AS n').one().n === 0
+    )
+  }
+
+  /** After the owner deleted all storage: the next write creates the schema again. */
+  forgetSchema(): void {
+    this.ready = false
+    this.schemaCreated = false
+  }
+
   /** One session, or null. */
   get(serverNonce: string): SessionRecord | null {
-    const row = this.sql
-      .exec<SessionRow>('SELECT * FROM auth_sessions WHERE server_nonce = ?', serverNonce)
-      .toArray()[0]
+    if (!this.ready) return null
+    const row = this.row(serverNonce)
     return row ? toRecord(row) : null
   }
 
   /** All sessions, oldest first. */
   list(): SessionRecord[] {
+    if (!this.ready) return []
     return this.sql
       .exec<SessionRow>('SELECT * FROM auth_sessions ORDER BY created_at, server_nonce')
       .toArray()
@@ -166,18 +275,98 @@ export class SessionStore {
   }
 
   count(): number {
+    if (!this.ready) return 0
     return this.sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM auth_sessions').one().n
   }
 
-  /** Deletes a session and its replay records. */
+  /** Replay records still stored, of live and ended sessions. */
+  countReplayRecords(): number {
+    if (!this.ready) return 0
+    return this.sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM auth_claimed_nonces').one().n
+  }
+
+  /**
+   * Ends a session now (its row goes at once, so it is no longer found); its replay records are left
+   * for the next cleanup pass.
+   */
+  retire(serverNonce: string): void {
+    if (!this.ready) return
+    const used = this.sql
+      .exec<{
+        n: number
+      }>('DELETE FROM auth_sessions WHERE server_nonce = ? RETURNING request_count AS n', serverNonce)
+      .toArray()[0]
+    // A session that never claimed a nonce has no replay records to wait for.
+    if (used && used.n > 0) {
+      this.sql.exec('INSERT OR IGNORE INTO auth_retired_sessions (server_nonce) VALUES (?)', serverNonce)
+      this.retiredFlag = true
+    }
+  }
+
+  /** Same as {@link retire}: ends a session, as an expiry or a lost store would. */
   delete(serverNonce: string): void {
-    this.sql.exec('DELETE FROM auth_claimed_nonces WHERE server_nonce = ?', serverNonce)
-    this.sql.exec('DELETE FROM auth_sessions WHERE server_nonce = ?', serverNonce)
+    this.retire(serverNonce)
+  }
+
+  private evictUsedBeyond(maxSessions: number, keep: string): void {
+    const surplus =
+      this.sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM auth_sessions WHERE request_count > 0').one()
+        .n - maxSessions
+    if (surplus <= 0) return
+    const victims = this.sql
+      .exec<{ server_nonce: string }>(
+        `SELECT server_nonce FROM auth_sessions WHERE request_count > 0 AND server_nonce != ?
+         ORDER BY last_used_at, created_at, server_nonce LIMIT ?`,
+        keep,
+        surplus,
+      )
+      .toArray()
+    for (const { server_nonce } of victims) this.retire(server_nonce)
+  }
+
+  private row(serverNonce: string): SessionRow | undefined {
+    return this.sql
+      .exec<SessionRow>('SELECT * FROM auth_sessions WHERE server_nonce = ?', serverNonce)
+      .toArray()[0]
+  }
+
+  private countUnused(): number {
+    return this.sql
+      .exec<{ n: number }>('SELECT COUNT(*) AS n FROM auth_sessions WHERE request_count = 0')
+      .one().n
+  }
+
+  private countRetired(): number {
+    return this.sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM auth_retired_sessions').one().n
+  }
+
+  private createSchema(): void {
+    if (this.schemaCreated) return
+    for (const statement of SCHEMA) this.sql.exec(statement)
+    this.ready = true
+    this.schemaCreated = true
   }
 }
 
+function hasTable(sql: SqlStorage, name: string): boolean {
+  return (
+    sql
+      .exec<{ n: number }>("SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' AND name = ?", name)
+      .one().n > 0
+  )
+}
+
+/** An unused session never outlives the idle expiry either. */
+function unusedTtl(limits: SessionLimits): number {
+  return Math.min(limits.unusedTtlMs, limits.idleTtlMs)
+}
+
 function isExpired(row: SessionRow, now: number, limits: SessionLimits): boolean {
-  return now - row.last_used_at >= limits.idleTtlMs || now - row.created_at >= limits.maxAgeMs
+  return (
+    now - row.last_used_at >= limits.idleTtlMs ||
+    now - row.created_at >= limits.maxAgeMs ||
+    (row.request_count === 0 && now - row.created_at >= unusedTtl(limits))
+  )
 }
 
 function toRecord(row: SessionRow): SessionRecord {

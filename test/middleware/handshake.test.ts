@@ -1,5 +1,8 @@
 import { CompletedProtoWallet, PrivateKey, Utils } from '@bsv/sdk'
+import { env } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
+import { loadServerKey } from '../../src/crypto/server-key'
+import { isServerNonce } from '../../src/middleware/brc104-auth/server-nonce'
 import { inMailbox } from '../helpers/mailbox'
 import { probeApp } from '../helpers/probe-app'
 import { rawHandshake } from '../helpers/raw-client'
@@ -103,6 +106,31 @@ describe('POST /.well-known/auth initialRequest', () => {
     })
   }
 
+  it('echoes at most 64 characters of a 2 MB version in its error', async () => {
+    const res = await post(initialRequest(undefined, { version: 'v'.repeat(2_000_000) }))
+    const text = await res.text()
+    expect(res.status).toBe(400)
+    expect(text.length).toBeLessThan(300)
+    expect(JSON.parse(text)).toMatchObject({ code: 'ERR_INVALID_HANDSHAKE' })
+    expect(JSON.parse(text).description).toContain('"vvvvvvvv')
+  })
+
+  it('echoes at most 64 characters of a 2 MB messageType in its error', async () => {
+    const res = await post(initialRequest(undefined, { messageType: ['x'.repeat(2_000_000)] }))
+    const text = await res.text()
+    expect(res.status).toBe(400)
+    expect(text.length).toBeLessThan(300)
+  })
+
+  it('issues a server nonce that only verifies for the identity it was issued to', async () => {
+    const request = initialRequest()
+    const reply = (await (await post(request)).json()) as { initialNonce: string }
+    const key = await loadServerKey(env.SERVER_PRIVATE_KEY)
+    const other = PrivateKey.fromRandom().toPublicKey().toString()
+    expect(await isServerNonce(key.nonceKey, reply.initialNonce, request.identityKey)).toBe(true)
+    expect(await isServerNonce(key.nonceKey, reply.initialNonce, other)).toBe(false)
+  })
+
   it('answers 400 and stores nothing for an identity key that is not a point on the curve', async () => {
     const notAPoint = '02' + 'ff'.repeat(32)
     await expectInvalid(await post(initialRequest(undefined, { identityKey: notAPoint })))
@@ -163,6 +191,35 @@ describe('POST /.well-known/auth certificateRequest', () => {
       counterparty: TEST_SERVER_IDENTITY_KEY,
     })
     expect(valid).toBe(true)
+  })
+
+  it("refuses a certificateRequest carrying another identity's server nonce (401 Session not found)", async () => {
+    const { fetch } = probeApp()
+    const [alice, bob] = [await rawHandshake(fetch), await rawHandshake(fetch)]
+    const nonce = b64(32)
+    const requestedCertificates = { certifiers: [], types: {} }
+    const { signature } = await alice.wallet.createSignature({
+      data: Utils.toArray(JSON.stringify(requestedCertificates), 'utf8'),
+      protocolID: AUTH,
+      keyID: `${nonce} ${bob.serverNonce}`,
+      counterparty: TEST_SERVER_IDENTITY_KEY,
+    })
+    const res = await fetch(`${RELAY_ORIGIN}/.well-known/auth`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        version: '0.1',
+        messageType: 'certificateRequest',
+        identityKey: alice.identityKey,
+        nonce,
+        initialNonce: alice.clientNonce,
+        yourNonce: bob.serverNonce,
+        requestedCertificates,
+        signature,
+      }),
+    })
+    expect(res.status).toBe(401)
+    expect(await res.json()).toMatchObject({ code: 'ERR_SESSION_NOT_FOUND' })
   })
 
   it('refuses the same certificateRequest twice (401 ERR_REPLAYED_REQUEST)', async () => {

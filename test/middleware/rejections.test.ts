@@ -100,7 +100,8 @@ describe('identity binding', () => {
       { headers: { ...captured.headers, 'x-bsv-auth-identity-key': bob.identityKey } },
       fetch,
     )
-    await expectRejected(res, 401, 'ERR_AUTH_FAILED')
+    // A's server nonce is bound to A by its MAC, so for B it is no session at all (before any EC work).
+    await expectRejected(res, 401, 'ERR_SESSION_NOT_FOUND')
     expect(runs.map((r) => r.identityKey)).toEqual([runs[0]!.identityKey, bob.identityKey])
   })
 
@@ -188,7 +189,7 @@ describe('malformed or unknown auth', () => {
     const { fetch, runs } = probeApp()
     const session = await rawHandshake(fetch)
     const key = await loadServerKey(env.SERVER_PRIVATE_KEY)
-    const unknown = await createServerNonce(key.nonceKey)
+    const unknown = await createServerNonce(key.nonceKey, session.identityKey)
     const res = await rawRequest(fetch, session, { serverNonce: unknown })
     await expectRejected(res.clone(), 401, 'ERR_SESSION_NOT_FOUND')
     expect(await res.json()).toMatchObject({ description: `Session not found for nonce: ${unknown}` })

@@ -1,7 +1,5 @@
 import { PrivateKey } from '@bsv/sdk'
-import { env, runDurableObjectAlarm } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
-import { mailbox } from '../../src/objects/mailbox'
 import type { SessionLimits, SessionStore } from '../../src/objects/session-store'
 import { inMailbox } from '../helpers/mailbox'
 
@@ -14,19 +12,23 @@ const limits: SessionLimits = {
   maxAgeMs: 24 * 60 * MINUTE,
   maxSessions: 3,
   maxRequestsPerSession: 1000,
+  maxUnusedSessions: 2,
+  unusedGraceMs: 30_000,
+  unusedTtlMs: 5 * MINUTE,
 }
 const T0 = 1_800_000_000_000
 
 /** Runs `fn` against the session store of a fresh identity's Mailbox. */
-function withStore<R>(fn: (store: SessionStore, identityKey: string) => R): Promise<R> {
+function withStore<R>(fn: (store: SessionStore, identityKey: string, sql: SqlStorage) => R): Promise<R> {
   const identityKey = PrivateKey.fromRandom().toPublicKey().toString()
-  return inMailbox(identityKey, (box) => fn(box.sessionStore, identityKey))
+  return inMailbox(identityKey, (box, state) => fn(box.sessionStore, identityKey, state.storage.sql))
 }
 
 const open = (store: SessionStore, identityKey: string, serverNonce: string, now = T0, l = limits) =>
   store.open({ serverNonce, identityKey, clientNonce: `client-${serverNonce}` }, now, l)
+const names = (store: SessionStore) => store.list().map((s) => s.serverNonce)
 
-describe('SessionStore (Mailbox Durable Object)', () => {
+describe('SessionStore: claims', () => {
   it('claims a request nonce once and returns the session client nonce', async () => {
     await withStore((store, id) => {
       open(store, id, 'S1')
@@ -56,13 +58,24 @@ describe('SessionStore (Mailbox Durable Object)', () => {
     })
   })
 
+  it('creates no storage when asked for a session it never had', async () => {
+    await withStore((store, id, sql) => {
+      expect(store.claim('S1', id, 'n', T0, limits)).toEqual({ ok: false, reason: 'session-not-found' })
+      expect(store.list()).toEqual([])
+      const tables = sql.exec("SELECT name FROM sqlite_master WHERE name LIKE 'auth_%'").toArray()
+      expect(tables).toEqual([])
+    })
+  })
+})
+
+describe('SessionStore: expiry', () => {
   it('slides the idle expiry with every request', async () => {
     await withStore((store, id) => {
       open(store, id, 'S1')
       const idle = limits.idleTtlMs
-      expect(store.claim('S1', id, 'a', T0 + idle - 1, limits).ok).toBe(true)
-      expect(store.claim('S1', id, 'b', T0 + 2 * idle - 2, limits).ok).toBe(true)
-      expect(store.claim('S1', id, 'c', T0 + 3 * idle - 2, limits)).toEqual({
+      expect(store.claim('S1', id, 'a', T0 + 1, limits).ok).toBe(true)
+      expect(store.claim('S1', id, 'b', T0 + idle, limits).ok).toBe(true)
+      expect(store.claim('S1', id, 'c', T0 + 2 * idle, limits)).toEqual({
         ok: false,
         reason: 'session-not-found',
       })
@@ -73,6 +86,7 @@ describe('SessionStore (Mailbox Durable Object)', () => {
   it('ends a session at the absolute cap however busy it is', async () => {
     await withStore((store, id) => {
       open(store, id, 'S1')
+      expect(store.claim('S1', id, 'first', T0 + 1, limits).ok).toBe(true)
       let t = T0
       for (let i = 0; t + 30 * MINUTE < T0 + limits.maxAgeMs; i++) {
         t += 30 * MINUTE
@@ -95,61 +109,139 @@ describe('SessionStore (Mailbox Durable Object)', () => {
     })
   })
 
-  it('evicts never-used sessions first, then the least recently used, beyond the per-identity limit', async () => {
+  it('ends a session never used within the unused TTL, and not one used in time', async () => {
     await withStore((store, id) => {
-      open(store, id, 'used-early', T0)
-      open(store, id, 'used-late', T0 + 1)
-      store.claim('used-early', id, 'n', T0 + 10, limits)
-      store.claim('used-late', id, 'n', T0 + 20, limits)
-      open(store, id, 'unused', T0 + 30)
-      // A flood of unauthenticated handshakes only displaces other never-used sessions.
-      expect(open(store, id, 'flood-1', T0 + 40)).toBe(1)
-      expect(store.list().map((s) => s.serverNonce)).toEqual(['used-early', 'used-late', 'flood-1'])
-      expect(open(store, id, 'flood-2', T0 + 50)).toBe(1)
-      expect(store.list().map((s) => s.serverNonce)).toEqual(['used-early', 'used-late', 'flood-2'])
-      store.claim('flood-2', id, 'n', T0 + 60, limits)
-      open(store, id, 'newest', T0 + 70)
-      // All used now: the least recently used goes, never the session just opened.
-      expect(store.list().map((s) => s.serverNonce)).toEqual(['used-late', 'flood-2', 'newest'])
+      open(store, id, 'late')
+      open(store, id, 'prompt')
+      expect(store.claim('prompt', id, 'n', T0 + 1000, limits).ok).toBe(true)
+      const after = T0 + limits.unusedTtlMs
+      expect(store.claim('late', id, 'n', after, limits)).toEqual({ ok: false, reason: 'session-not-found' })
+      expect(store.claim('prompt', id, 'm', after, limits).ok).toBe(true)
     })
   })
 
-  it('purges expired sessions with their replay records', async () => {
+  it('reports the next expiry, unused sessions by their shorter TTL', async () => {
     await withStore((store, id) => {
-      open(store, id, 'old', T0)
-      open(store, id, 'fresh', T0 + limits.idleTtlMs)
-      store.claim('old', id, 'n', T0, limits)
-      expect(store.purgeExpired(T0 + limits.idleTtlMs + 1, limits)).toBe(1)
-      expect(store.list().map((s) => s.serverNonce)).toEqual(['fresh'])
-      expect(store.nextExpiry(limits)).toBe(T0 + 2 * limits.idleTtlMs)
+      expect(store.nextExpiry(limits)).toBeNull()
+      open(store, id, 'used', T0)
+      store.claim('used', id, 'n', T0, limits)
+      expect(store.nextExpiry(limits)).toBe(T0 + limits.idleTtlMs)
+      open(store, id, 'unused', T0 + 10)
+      expect(store.nextExpiry(limits)).toBe(T0 + 10 + limits.unusedTtlMs)
     })
   })
 })
 
-describe('Mailbox session cleanup alarm', () => {
-  it('is armed by a handshake and purges expired sessions and nonces when it fires', async () => {
-    const identityKey = PrivateKey.fromRandom().toPublicKey().toString()
-    const stub = mailbox(env, identityKey)
-    await stub.openSession(identityKey, 'S1', 'C1')
-    await stub.openSession(identityKey, 'S2', 'C2')
-    expect(await stub.claimRequest(identityKey, 'S1', 'n1')).toEqual({ ok: true, clientNonce: 'C1' })
-    const alarm = await inMailbox(identityKey, (_box, state) => state.storage.getAlarm())
-    expect(alarm).toBeGreaterThan(Date.now())
-
-    // Age S1 past its idle expiry; S2 stays fresh.
-    await inMailbox(identityKey, (_box, state) => {
-      state.storage.sql.exec(
-        "UPDATE auth_sessions SET last_used_at = last_used_at - 7200000 WHERE server_nonce = 'S1'",
-      )
+describe('SessionStore: what handshakes can and cannot evict', () => {
+  it('never evicts a used session, however many handshakes name the identity', async () => {
+    await withStore((store, id) => {
+      for (const s of ['u1', 'u2', 'u3']) {
+        open(store, id, s)
+        expect(store.claim(s, id, 'n', T0 + 1, limits).ok).toBe(true)
+      }
+      for (let i = 0; i < 200; i++) open(store, id, `flood-${i}`, T0 + MINUTE + i * 1000)
+      expect(names(store).slice(0, 3)).toEqual(['u1', 'u2', 'u3'])
+      for (const s of ['u1', 'u2', 'u3'])
+        expect(store.claim(s, id, 'm', T0 + 5 * MINUTE, limits).ok).toBe(true)
     })
-    expect(await runDurableObjectAlarm(stub)).toBe(true)
-    const after = await inMailbox(identityKey, (box, state) => ({
-      sessions: box.sessionStore.list().map((s) => s.serverNonce),
-      nonces: state.storage.sql.exec('SELECT COUNT(*) AS n FROM auth_claimed_nonces').one().n,
-      alarm: state.storage.getAlarm(),
-    }))
-    expect(after.sessions).toEqual(['S2'])
-    expect(after.nonces).toBe(0)
-    expect(await after.alarm).not.toBeNull()
+  })
+
+  it('never evicts an unused session within its grace period: a flood only adds rows', async () => {
+    await withStore((store, id) => {
+      open(store, id, 'victim', T0)
+      for (let i = 0; i < 100; i++) open(store, id, `flood-${i}`, T0 + i)
+      expect(store.count()).toBe(101)
+      expect(store.claim('victim', id, 'n', T0 + limits.unusedGraceMs - 1, limits)).toEqual({
+        ok: true,
+        clientNonce: 'client-victim',
+      })
+    })
+  })
+
+  it('beyond the unused cap, evicts the oldest unused sessions past their grace, and only those', async () => {
+    await withStore((store, id) => {
+      const grace = limits.unusedGraceMs
+      open(store, id, 'old-1', T0)
+      open(store, id, 'old-2', T0 + 1)
+      open(store, id, 'young', T0 + grace)
+      // Cap 2: three unused now, old-1 is past its grace at T0 + grace.
+      expect(names(store)).toEqual(['old-2', 'young'])
+      expect(open(store, id, 'newest', T0 + grace + 1)).toBe(1)
+      expect(names(store)).toEqual(['young', 'newest'])
+      // Both remaining are within their grace: the next handshake evicts nothing, and is not refused.
+      expect(open(store, id, 'more', T0 + grace + 2)).toBe(0)
+      expect(names(store)).toEqual(['young', 'newest', 'more'])
+    })
+  })
+
+  it("a session's first request displaces the least recently used used session, never itself", async () => {
+    await withStore((store, id) => {
+      for (const [i, s] of ['u1', 'u2', 'u3'].entries()) {
+        open(store, id, s, T0 + i)
+        store.claim(s, id, 'n', T0 + 10 + i, limits)
+      }
+      store.claim('u1', id, 'm', T0 + 20, limits)
+      open(store, id, 'new', T0 + 30)
+      // Opening alone displaced nothing: four sessions, one unused.
+      expect(store.count()).toBe(4)
+      expect(store.claim('new', id, 'n', T0 + 40, limits).ok).toBe(true)
+      // u2 was the least recently used.
+      expect(names(store)).toEqual(['u1', 'u3', 'new'])
+    })
+  })
+})
+
+describe('SessionStore: cleanup of replay records', () => {
+  it('ends a session without deleting its replay records; cleanup deletes them in chunks by count', async () => {
+    await withStore((store, id, sql) => {
+      const one = { ...limits, maxSessions: 1 }
+      open(store, id, 'busy', T0, one)
+      store.claim('busy', id, 'first', T0, one)
+      for (let i = 0; i < 250; i++) {
+        sql.exec(
+          'INSERT INTO auth_claimed_nonces (server_nonce, request_nonce) VALUES (?, ?)',
+          'busy',
+          `r${i}`,
+        )
+      }
+      open(store, id, 'next', T0 + 1, one)
+      expect(store.claim('next', id, 'n', T0 + 2, one).ok).toBe(true)
+      expect(names(store)).toEqual(['next'])
+      expect(store.retiredSinceCleanup).toBe(true)
+      // The request that displaced `busy` deleted none of its 251 records.
+      expect(store.countReplayRecords()).toBe(252)
+
+      const budget = { sessions: 10, replayRecords: 100 }
+      expect(store.cleanUp(T0 + 3, one, budget)).toEqual({
+        sessionsRetired: 0,
+        replayRecordsDeleted: 100,
+        moreWork: true,
+      })
+      expect(store.cleanUp(T0 + 4, one, budget)).toMatchObject({ replayRecordsDeleted: 100, moreWork: true })
+      expect(store.cleanUp(T0 + 5, one, budget)).toMatchObject({ replayRecordsDeleted: 51, moreWork: false })
+      expect(store.countReplayRecords()).toBe(1)
+      expect(store.claim('next', id, 'n', T0 + 6, one)).toEqual({ ok: false, reason: 'replayed' })
+    })
+  })
+
+  it('ends expired sessions in chunks by count, then their replay records', async () => {
+    await withStore((store, id) => {
+      const roomy = { ...limits, maxSessions: 10 }
+      for (let i = 0; i < 5; i++) {
+        open(store, id, `s${i}`, T0 + i, roomy)
+        store.claim(`s${i}`, id, 'n', T0 + i, roomy)
+      }
+      const later = T0 + limits.idleTtlMs + 10
+      const budget = { sessions: 2, replayRecords: 100 }
+      expect(store.cleanUp(later, roomy, budget)).toEqual({
+        sessionsRetired: 2,
+        replayRecordsDeleted: 2,
+        moreWork: true,
+      })
+      expect(store.cleanUp(later, roomy, budget)).toMatchObject({ sessionsRetired: 2, moreWork: true })
+      expect(store.cleanUp(later, roomy, budget)).toMatchObject({ sessionsRetired: 1, moreWork: false })
+      expect(store.count()).toBe(0)
+      expect(store.isEmpty()).toBe(true)
+    })
   })
 })

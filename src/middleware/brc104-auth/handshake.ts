@@ -8,6 +8,7 @@ import { mailbox } from '../../objects/mailbox'
 import type { RawBodyVariables } from '../raw-body'
 import type { ServerKeyVariables } from '../server-key'
 import { AUTH_VERSION, isCompressedKeyHex } from './auth-headers'
+import { limitHandshakes, rateLimited } from './rate-limit'
 import { createServerNonce, isServerNonce } from './server-nonce'
 import { claimNonce, sessionNotFound, withSessionStore } from './session-errors'
 
@@ -23,10 +24,13 @@ const NO_CERTIFICATES = { certifiers: [], types: {} }
  * Handshake problems are 400s with a JSON body, never 500s.
  */
 export const handshake = new Hono<HandshakeEnv>().post('/.well-known/auth', async (c) => {
+  // First and cheapest: the per-IP handshake limit, before any parsing or crypto.
+  const limited = await limitHandshakes(c.env, c.req.raw)
+  if (limited) return limited
   const message = parseJsonBody(c.var.rawBody)
   if (!isJsonObject(message)) invalid('The handshake body must be a JSON object.')
   if (message.version !== AUTH_VERSION) {
-    invalid(`Unsupported auth version ${JSON.stringify(message.version)}; expected "${AUTH_VERSION}".`)
+    invalid(`Unsupported auth version ${echo(message.version)}; expected "${AUTH_VERSION}".`)
   }
   const key = c.var.serverKey
   switch (message.messageType) {
@@ -38,7 +42,7 @@ export const handshake = new Hono<HandshakeEnv>().post('/.well-known/auth', asyn
       // We never request certificates; the client's send() has already resolved and ignores this reply.
       return c.json({})
     default:
-      invalid(`Unsupported messageType ${JSON.stringify(message.messageType)} on /.well-known/auth.`)
+      invalid(`Unsupported messageType ${echo(message.messageType)} on /.well-known/auth.`)
   }
 })
 
@@ -49,7 +53,7 @@ async function initialResponse(env: Env, key: ServerKey, message: AuthMessage) {
   if (typeof clientNonce !== 'string' || !base64Bytes(clientNonce, 48)) {
     invalid('initialNonce must be base64 of 48 bytes.')
   }
-  const serverNonce = await createServerNonce(key.nonceKey)
+  const serverNonce = await createServerNonce(key.nonceKey, identityKey)
   const data = concat(base64Bytes(clientNonce, 48)!, base64Bytes(serverNonce, 48)!)
   // Signing first also proves the identity key is a point on the curve before anything is stored.
   const signature = await signOrReject(key, data, `${clientNonce} ${serverNonce}`, identityKey)
@@ -70,7 +74,7 @@ async function certificateResponse(env: Env, key: ServerKey, message: AuthMessag
   const identityKey = requireIdentityKey(message.identityKey)
   const { nonce, yourNonce: serverNonce, signature } = message
   if (typeof nonce !== 'string' || !base64Bytes(nonce, 32)) invalid('nonce must be base64 of 32 bytes.')
-  if (typeof serverNonce !== 'string' || !(await isServerNonce(key.nonceKey, serverNonce))) {
+  if (typeof serverNonce !== 'string' || !(await isServerNonce(key.nonceKey, serverNonce, identityKey))) {
     throw sessionNotFound(String(serverNonce))
   }
   if (!isByteArray(signature)) invalid('signature must be an array of DER bytes.')
@@ -80,9 +84,11 @@ async function certificateResponse(env: Env, key: ServerKey, message: AuthMessag
   ) {
     throw new RelayError('ERR_AUTH_FAILED', 'Signature is not valid')
   }
-  const clientNonce = await claimNonce(serverNonce, () =>
+  const { clientNonce, rateLimited: overRate } = await claimNonce(serverNonce, () =>
     mailbox(env, identityKey).claimRequest(identityKey, serverNonce, nonce),
   )
+  // Rare enough on this path to answer unsigned (the client's certificate wait then times out).
+  if (overRate) throw rateLimited(overRate.limit, overRate.retryAfterSeconds, 'requests for this identity')
   const responseNonce = toBase64(randomBytes(32))
   const certificates: never[] = []
   const responseSignature = await key.signer.sign(
@@ -130,6 +136,15 @@ function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
   out.set(a)
   out.set(b, a.length)
   return out
+}
+
+/** At most this many characters of a client's value are echoed in an error (a 2 MB field is not). */
+const MAX_ECHO = 64
+
+/** A client's value for an error message: as JSON, cut to MAX_ECHO characters. */
+function echo(value: unknown): string {
+  const text = value === undefined ? 'undefined' : (JSON.stringify(value) ?? String(value))
+  return text.length <= MAX_ECHO ? text : `${text.slice(0, MAX_ECHO)}…`
 }
 
 function invalid(description: string): never {

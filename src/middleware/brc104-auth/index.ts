@@ -3,6 +3,7 @@ import type { Env } from '../../env'
 import { mailbox } from '../../objects/mailbox'
 import type { RawBodyVariables } from '../raw-body'
 import type { ServerKeyVariables } from '../server-key'
+import { rateLimited, rateLimitedResponse } from './rate-limit'
 import { signResponse } from './sign-response'
 import { verifyRequest } from './verify-request'
 
@@ -19,7 +20,8 @@ type Brc104Env = {
 /**
  * BRC-104 for general requests: verifies the request and claims its nonce before `next()`, then
  * signs whatever the route answered (errors included) for the session that asked. Failures before
- * `next()` are thrown as RelayErrors and rendered unsigned by `app.onError`; no route runs.
+ * `next()` are thrown as RelayErrors and rendered unsigned by `app.onError`; no route runs. An
+ * identity over REQUEST_RATE_LIMIT gets a signed 429 with `Retry-After`, and no route runs either.
  * Needs `rawBody` and `serverKey` to have run first.
  */
 export function brc104Auth() {
@@ -29,7 +31,16 @@ export function brc104Auth() {
       mailbox(c.env, identityKey).claimRequest(identityKey, serverNonce, nonce),
     )
     c.set('identityKey', verified.identityKey)
-    await next()
+    if (verified.rateLimited) {
+      // Authenticated, so signed (AuthFetch hands the app the real 429), and no route runs.
+      const { limit, retryAfterSeconds } = verified.rateLimited
+      c.res = rateLimitedResponse(
+        rateLimited(limit, retryAfterSeconds, 'requests for this identity'),
+        retryAfterSeconds,
+      )
+    } else {
+      await next()
+    }
     const signed = await signResponse(c.res, verified, key)
     // Hono's `c.res` setter copies the old response's headers over the new one; clear it first so
     // exactly the signed headers go out.

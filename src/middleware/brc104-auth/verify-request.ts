@@ -13,6 +13,8 @@ export interface VerifiedRequest {
   clientNonce: string
   requestIdBase64: string
   requestId: Uint8Array
+  /** Set when the identity is over REQUEST_RATE_LIMIT: answer a signed 429 and run no handler. */
+  rateLimited: { limit: number; retryAfterSeconds: number } | null
 }
 
 /** Claims a request nonce in the caller's session (the Mailbox Durable Object of `identityKey`). */
@@ -27,8 +29,8 @@ const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
 
 /**
  * Authenticates a general BRC-104 request (protocol.md §3, §6, §7), cheapest checks first:
- * header shapes, the MAC of `S`, the signature over the raw request, then one atomic nonce claim
- * in the session store. The identity is the session's: the signature is verified against the
+ * header shapes, the MAC of `S` (bound to the claimed identity), the signature over the raw request,
+ * then one atomic nonce claim in the session store, which also counts the identity's request rate. The identity is the session's: the signature is verified against the
  * claimed key, and the session is looked up in that key's own store, so a request signed in
  * session A that names identity B finds no valid signature and no session.
  * @throws RelayError with the §9.3 code; nothing downstream runs.
@@ -43,7 +45,10 @@ export async function verifyRequest(
     throw new RelayError('UNAUTHORIZED', 'Mutual-authentication failed!')
   }
   const auth = parseAuthHeaders(request.headers)
-  if (!(await isServerNonce(key.nonceKey, auth.serverNonce))) throw sessionNotFound(auth.serverNonce)
+  // S carries a MAC over the identity it was issued for: another identity's S is refused here.
+  if (!(await isServerNonce(key.nonceKey, auth.serverNonce, auth.identityKey))) {
+    throw sessionNotFound(auth.serverNonce)
+  }
 
   const url = new URL(request.url)
   const signed = {
@@ -67,7 +72,7 @@ export async function verifyRequest(
   }
   if (!valid) throw new RelayError('ERR_AUTH_FAILED', 'Signature is not valid')
 
-  const clientNonce = await claimNonce(auth.serverNonce, () =>
+  const { clientNonce, rateLimited } = await claimNonce(auth.serverNonce, () =>
     claim(auth.identityKey, auth.serverNonce, auth.nonce),
   )
   return {
@@ -75,6 +80,7 @@ export async function verifyRequest(
     clientNonce,
     requestIdBase64: auth.requestIdBase64,
     requestId: auth.requestId,
+    rateLimited,
   }
 }
 

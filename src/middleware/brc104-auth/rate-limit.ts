@@ -1,0 +1,78 @@
+import { readConfig } from '../../config'
+import type { Env } from '../../env'
+import { RelayError, toErrorBody } from '../../errors'
+
+/**
+ * The Workers Rate Limiting binding's window for HANDSHAKE_RATE_LIMITER (wrangler.toml `[[ratelimits]]`
+ * `simple.period`): a refused handshake may be retried after at most this long.
+ */
+export const HANDSHAKE_RATE_PERIOD_SECONDS = 60
+
+/** A 429 ERR_RATE_LIMITED carrying the limit and the wait, for the body. */
+export function rateLimited(limit: number, retryAfterSeconds: number, what: string): RelayError {
+  return new RelayError('ERR_RATE_LIMITED', `Too many ${what}; retry after ${retryAfterSeconds} s.`, {
+    limit,
+    retryAfter: retryAfterSeconds,
+  })
+}
+
+/** The JSON error envelope of `error` with a `Retry-After` header (seconds). */
+export function rateLimitedResponse(error: RelayError, retryAfterSeconds: number): Response {
+  return Response.json(toErrorBody(error), {
+    status: error.status,
+    headers: { 'retry-after': String(retryAfterSeconds) },
+  })
+}
+
+/**
+ * Counts one handshake against the caller's IP (`CF-Connecting-IP`, IPv6 by its /64, which one
+ * subscriber typically holds whole) with the HANDSHAKE_RATE_LIMITER binding, and returns the 429 to
+ * answer, or null to go on.
+ *
+ * The binding's number is fixed in wrangler.toml (`simple.limit`; production's `limit()` takes only a
+ * key), so HANDSHAKE_RATE_LIMIT here is the switch: "0" skips the check, any other value means "on,
+ * at the binding's limit", and the two are kept equal (60 per 60 s). The binding counts per Cloudflare
+ * location and is approximate by design; it protects capacity, not correctness (sessions are bounded
+ * by the Mailbox whatever gets through). A request without `CF-Connecting-IP` (only possible inside
+ * Cloudflare, e.g. a service binding or a local test harness) is not counted.
+ * @throws RelayError ERR_SERVER_MISCONFIGURED when the limit is on but the binding is missing.
+ */
+export async function limitHandshakes(env: Env, request: Request): Promise<Response | null> {
+  const limit = readConfig(env).handshakeRateLimit
+  if (limit === 0) return null
+  const ip = request.headers.get('cf-connecting-ip')
+  if (!ip) return null
+  const limiter = env.HANDSHAKE_RATE_LIMITER
+  if (!limiter) {
+    console.error(
+      'relay misconfigured: HANDSHAKE_RATE_LIMIT is on but the HANDSHAKE_RATE_LIMITER binding is missing',
+    )
+    throw new RelayError(
+      'ERR_SERVER_MISCONFIGURED',
+      'The relay is misconfigured: HANDSHAKE_RATE_LIMITER is missing (set HANDSHAKE_RATE_LIMIT to "0" to turn it off).',
+    )
+  }
+  const { success } = await limiter.limit({ key: clientKey(ip) })
+  if (success) return null
+  const error = rateLimited(limit, HANDSHAKE_RATE_PERIOD_SECONDS, 'handshakes from this address')
+  return rateLimitedResponse(error, HANDSHAKE_RATE_PERIOD_SECONDS)
+}
+
+/** The rate-limit key of a client address: IPv4 as is (IPv4-mapped IPv6 too), IPv6 by its /64 prefix. */
+export function clientKey(ip: string): string {
+  if (ip.includes('.')) return ip.slice(ip.lastIndexOf(':') + 1)
+  if (!ip.includes(':')) return ip
+  const [head = '', tail] = ip.toLowerCase().split('::')
+  const left = head === '' ? [] : head.split(':')
+  const right = tail === undefined || tail === '' ? [] : tail.split(':')
+  const groups =
+    tail === undefined
+      ? left
+      : [...left, ...Array<string>(Math.max(0, 8 - left.length - right.length)).fill('0'), ...right]
+  return (
+    groups
+      .slice(0, 4)
+      .map((g) => g.replace(/^0+/, '') || '0')
+      .join(':') + '::/64'
+  )
+}

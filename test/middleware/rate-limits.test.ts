@@ -1,0 +1,149 @@
+import { PrivateKey, Utils } from '@bsv/sdk'
+import { describe, expect, it } from 'vitest'
+import { mailbox } from '../../src/objects/mailbox'
+import { env } from 'cloudflare:test'
+import { clientKey } from '../../src/middleware/brc104-auth/rate-limit'
+import { type FetchLike, newClient } from '../helpers/client'
+import { inMailbox } from '../helpers/mailbox'
+import { probeApp } from '../helpers/probe-app'
+import { RELAY_ORIGIN } from '../helpers/relay'
+
+// HANDSHAKE_RATE_LIMIT through the real Workers Rate Limiting binding (wrangler.toml's [[ratelimits]],
+// 60 per 60 s, as miniflare runs it) and REQUEST_RATE_LIMIT through the real Mailbox, both driven by
+// the real AuthFetch where a client is involved.
+
+const HANDSHAKE_LIMIT = 60 // wrangler.toml: HANDSHAKE_RATE_LIMIT and [[ratelimits]] simple.limit
+const REQUEST_LIMIT = 1200 // wrangler.toml: REQUEST_RATE_LIMIT
+
+const randomIp = () =>
+  `198.51.${crypto.getRandomValues(new Uint8Array(1))[0]}.${crypto.getRandomValues(new Uint8Array(1))[0]}`
+const b64 = (n: number) => Utils.toBase64(Array.from(crypto.getRandomValues(new Uint8Array(n))))
+
+function handshake(
+  fetch: FetchLike,
+  ip: string | null,
+  identityKey = PrivateKey.fromRandom().toPublicKey().toString(),
+) {
+  return fetch(`${RELAY_ORIGIN}/.well-known/auth`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(ip ? { 'cf-connecting-ip': ip } : {}) },
+    body: JSON.stringify({
+      version: '0.1',
+      messageType: 'initialRequest',
+      identityKey,
+      initialNonce: b64(48),
+      requestedCertificates: { certifiers: [], types: {} },
+    }),
+  })
+}
+
+/** The binding counts per fixed minute: start a burst early in one, so it cannot straddle two. */
+async function startOfAMinute() {
+  const into = Date.now() % 60_000
+  if (into > 30_000) await new Promise((r) => setTimeout(r, 60_000 - into + 50))
+}
+
+/** Uses up an address's handshakes for this minute; returns the statuses. */
+async function exhaust(fetch: FetchLike, ip: string): Promise<number[]> {
+  const statuses: number[] = []
+  for (let i = 0; i < HANDSHAKE_LIMIT; i++) statuses.push((await handshake(fetch, ip)).status)
+  return statuses
+}
+
+describe('handshakes per client IP (HANDSHAKE_RATE_LIMIT)', () => {
+  it(
+    'accepts the limit from one address, then answers 429 ERR_RATE_LIMITED with Retry-After and stores nothing',
+    { timeout: 90_000 },
+    async () => {
+      const { fetch } = probeApp()
+      const ip = randomIp()
+      await startOfAMinute()
+      expect(await exhaust(fetch, ip)).toEqual(Array(HANDSHAKE_LIMIT).fill(200))
+      const identityKey = PrivateKey.fromRandom().toPublicKey().toString()
+      const refused = await handshake(fetch, ip, identityKey)
+      const text = await refused.text()
+      expect(refused.status, text).toBe(429)
+      expect(refused.headers.get('retry-after')).toBe('60')
+      expect(JSON.parse(text)).toMatchObject({
+        status: 'error',
+        code: 'ERR_RATE_LIMITED',
+        limit: HANDSHAKE_LIMIT,
+        retryAfter: 60,
+      })
+      expect(await inMailbox(identityKey, (box) => box.sessionStore.list())).toEqual([])
+      // Another address, and the same address with the limit off, are not affected.
+      expect((await handshake(fetch, randomIp())).status).toBe(200)
+      expect((await handshake(probeApp({ HANDSHAKE_RATE_LIMIT: '0' }).fetch, ip)).status).toBe(200)
+    },
+  )
+
+  it(
+    'makes AuthFetch reject at once (no hang) when its handshake is refused',
+    { timeout: 90_000 },
+    async () => {
+      const { fetch, runs } = probeApp()
+      const ip = randomIp()
+      await startOfAMinute()
+      await exhaust(fetch, ip)
+      const fromIp: FetchLike = (input, init) =>
+        fetch(input, {
+          ...init,
+          headers: { ...Object.fromEntries(new Headers(init.headers)), 'cf-connecting-ip': ip },
+        })
+      await expect(newClient({ fetch: fromIp }).post('/echo', {})).rejects.toThrow(/429/)
+      expect(runs).toHaveLength(0)
+    },
+  )
+
+  it('counts IPv6 addresses by their /64 and IPv4-mapped addresses as IPv4', () => {
+    expect(clientKey('2001:db8:1:2:3:4:5:6')).toBe('2001:db8:1:2::/64')
+    expect(clientKey('2001:0db8:0001:0002::9')).toBe('2001:db8:1:2::/64')
+    expect(clientKey('2001:db8::1')).toBe('2001:db8:0:0::/64')
+    expect(clientKey('::ffff:203.0.113.7')).toBe('203.0.113.7')
+    expect(clientKey('203.0.113.7')).toBe('203.0.113.7')
+  })
+
+  it('shares one budget across a /64', { timeout: 90_000 }, async () => {
+    const { fetch } = probeApp()
+    const prefix = `2001:db8:${crypto.getRandomValues(new Uint16Array(1))[0]!.toString(16)}:1`
+    await startOfAMinute()
+    await exhaust(fetch, `${prefix}::1`)
+    expect((await handshake(fetch, `${prefix}:ffff:ffff:ffff:ffff`)).status).toBe(429)
+  })
+})
+
+describe('authenticated requests per identity (REQUEST_RATE_LIMIT)', () => {
+  it(
+    'answers a signed 429 ERR_RATE_LIMITED that AuthFetch delivers as-is, and runs no handler',
+    { timeout: 60_000 },
+    async () => {
+      const { fetch, runs } = probeApp()
+      const wire: Response[] = []
+      const watching: FetchLike = async (input, init) => {
+        const res = await fetch(input, init)
+        wire.push(res.clone())
+        return res
+      }
+      const alice = newClient({ fetch: watching })
+      expect((await alice.post('/echo', { n: 0 })).status).toBe(200)
+      // Use up the rest of this minute's budget in alice's own Mailbox (the same object and window).
+      const session = (await inMailbox(alice.identityKey, (box) => box.sessionStore.list()))[0]!
+      const stub = mailbox(env, alice.identityKey)
+      for (let i = 1; i < REQUEST_LIMIT; i++) {
+        const claimed = await stub.claimRequest(alice.identityKey, session.serverNonce, b64(32))
+        if (!claimed.ok) throw new Error(`claim ${i} refused: ${JSON.stringify(claimed)}`)
+      }
+      const res = await alice.post('/echo', { n: 1 })
+      expect(res.status).toBe(429)
+      expect(await res.json()).toMatchObject({
+        status: 'error',
+        code: 'ERR_RATE_LIMITED',
+        limit: REQUEST_LIMIT,
+      })
+      const onWire = wire.at(-1)!
+      expect(onWire.headers.get('x-bsv-auth-signature')).toMatch(/^[0-9a-f]+$/)
+      expect(Number(onWire.headers.get('retry-after'))).toBeGreaterThan(0)
+      expect(runs).toHaveLength(1)
+    },
+  )
+})
