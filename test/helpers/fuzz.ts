@@ -1,9 +1,10 @@
-import { CompletedProtoWallet, PrivateKey, Utils } from '@bsv/sdk'
+import { PrivateKey, Utils } from '@bsv/sdk'
 import { env, SELF } from 'cloudflare:test'
 import fc from 'fast-check'
 import { expect, inject } from 'vitest'
 import { requestPreimage, signedRequestHeaders } from '../../src/middleware/brc104-auth/payload'
 import type { FetchLike } from './client'
+import { rawHandshake } from './raw-client'
 import { RELAY_ORIGIN } from './relay'
 
 /**
@@ -72,22 +73,10 @@ export async function fuzzSession(
   target: FetchLike = toSELF,
   privateKey = PrivateKey.fromRandom(),
 ): Promise<FuzzSession> {
-  const wallet = new CompletedProtoWallet(privateKey)
-  const identityKey = privateKey.toPublicKey().toString()
-  const clientNonce = Utils.toBase64(Array.from(crypto.getRandomValues(new Uint8Array(48))))
-  const res = await target(`${RELAY_ORIGIN}/.well-known/auth`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({
-      version: '0.1',
-      messageType: 'initialRequest',
-      identityKey,
-      initialNonce: clientNonce,
-      requestedCertificates: { certifiers: [], types: {} },
-    }),
-  })
-  expect(res.status, `handshake: ${await res.clone().text()}`).toBe(200)
-  const reply = (await res.json()) as { initialNonce: string; identityKey: string }
+  const session = await rawHandshake(target, privateKey)
+  expect(session.serverNonce, 'the handshake answered with a server nonce').toBeTypeOf('string')
+  const { wallet, identityKey } = session
+  const reply = { initialNonce: session.serverNonce, identityKey: session.serverIdentityKey }
 
   async function sign(request: UnsignedRequest): Promise<WireRequest> {
     const method = request.method ?? 'POST'
