@@ -14,6 +14,8 @@ declare global {
       FCM_SEND_URL: string
       /** Test only: the fake FCM's control API (test/fakes/fake-fcm-api.ts). */
       FAKE_FCM_URL: string
+      /** The fake chain tracker (test/fakes/chain-tracker.ts); its control API is at the same origin. */
+      CHAIN_TRACKER_URL: string
     }
   }
 }

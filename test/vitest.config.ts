@@ -1,5 +1,6 @@
 import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-pool-workers'
 import { defineConfig } from 'vitest/config'
+import { startFakeChainTracker } from './fakes/chain-tracker'
 import { startFakeFcm } from './fakes/fake-fcm'
 
 /** The §13.1 vector key of protocol.md (0x11 × 32 bytes), so live responses can be checked against vectors. */
@@ -8,8 +9,11 @@ export const TEST_SERVER_PRIVATE_KEY = '11'.repeat(32)
 // .ci/run sets VITEST_REPORT_DIR to collect a JSON report per suite and print `N passed, N failed`.
 const reportDir = process.env.VITEST_REPORT_DIR
 
-// The only fake: Google's token endpoint and FCM, in this Node process (unref'd), for push tests.
+// The fakes of the relay's outside services, in this Node process (unref'd): Google's token endpoint
+// and FCM for push tests, and a WhatsOnChain-compatible block-header API (knowing only the blocks tests
+// make up) for payments.
 const fakeFcm = await startFakeFcm()
+const fakeChainTracker = await startFakeChainTracker()
 
 // Paths resolve from the project root, where the npm scripts run.
 export default defineConfig({
@@ -26,6 +30,8 @@ export default defineConfig({
           FCM_TOKEN_URL: fakeFcm.tokenUrl,
           FCM_SEND_URL: fakeFcm.sendUrl,
           FAKE_FCM_URL: fakeFcm.url,
+          // Payments are verified against the fake (test/fakes/chain-tracker.ts); its control routes live there too.
+          CHAIN_TRACKER_URL: fakeChainTracker.url,
         },
       },
     })),

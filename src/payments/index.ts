@@ -1,0 +1,17 @@
+/** Paid delivery (contract.md "Payments"): what the send pipeline uses. */
+export {
+  verifyPayment,
+  type VerifyPaymentInput,
+  type VerifyPaymentResult,
+  type VerifiedPayment,
+  type RecipientPayment,
+  type DeliveryOutputRecord,
+} from './verify-payment'
+export { paymentReplayed, type PaymentErrorCode, type PaymentRefusal } from './refusal'
+export {
+  chainTrackerFor,
+  HttpChainTracker,
+  TrackerUnavailable,
+  DEFAULT_CHAIN_TRACKER_URL,
+} from './chain-tracker'
+export { DEFAULT_PAYMENT_LIMITS, type PaymentLimits } from './limits'

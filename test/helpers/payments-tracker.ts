@@ -1,0 +1,31 @@
+import { env } from 'cloudflare:test'
+import type { TrackerFailure } from '../fakes/chain-tracker-api'
+
+/**
+ * The fake chain tracker (started by test/vitest.config.ts in Node) as tests inside workerd see it. It is
+ * shared by every test file running at once, so tests only touch blocks at their own random heights.
+ */
+export const fakeChainTracker = {
+  url: () => env.CHAIN_TRACKER_URL,
+  registerBlock: (height: number, merkleroot: string) => control('POST', '/_blocks', { height, merkleroot }),
+  /** Header requests for `height` fail as `mode` says until called again with null. */
+  fail: (height: number, mode: TrackerFailure | null) => control('POST', '/_fail', { height, mode }),
+  /** Header requests received for `height`, whatever they were answered. */
+  requests: async (height: number) =>
+    ((await control('GET', `/_requests?height=${height}`)) as { count: number }).count,
+}
+
+/** A height no other test uses (the fake is shared): random in 1 … 2^31-1. */
+export function randomHeight(): number {
+  return 1 + (crypto.getRandomValues(new Uint32Array(1))[0]! % 0x7ffffffe)
+}
+
+async function control(method: string, path: string, body?: unknown): Promise<unknown> {
+  const res = await fetch(env.CHAIN_TRACKER_URL + path, {
+    method,
+    headers: { 'Content-Type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  })
+  if (!res.ok) throw new Error(`fake chain tracker ${method} ${path}: ${res.status} ${await res.text()}`)
+  return res.json()
+}
