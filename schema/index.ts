@@ -2,4 +2,5 @@
 export * from './devices'
 export * from './message-bodies'
 export * from './messages'
+export * from './payments'
 export * from './permissions'

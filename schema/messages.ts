@@ -18,6 +18,12 @@ export const messages = sqliteTable(
     messageBox: text().notNull(),
     /** 66-char lowercase compressed hex. */
     sender: text().notNull(),
+    /**
+     * What follows the shared body for this recipient only, or null: a paid send stores its wrapper's common
+     * part once (`message_bodies`) and here the recipient's own payment outputs and the closing braces, so a
+     * listing returns `body || body_suffix` (src/delivery/paid-wrapper.ts).
+     */
+    bodySuffix: text(),
     /** The send's body, stored once for all of its recipients. */
     bodyId: integer()
       .notNull()

@@ -1,5 +1,6 @@
 import type { Env } from './env'
 import { RelayError } from './errors'
+import { DEFAULT_CHAIN_TRACKER_URL } from './payments/chain-tracker'
 import { MAX_FEE, type FeeTable } from './permissions/fees'
 import { messageBoxName } from './validation/text'
 
@@ -41,6 +42,8 @@ export interface Config {
   /** Boxes whose new messages are pushed to the recipient's devices (PUSH_BOXES). */
   pushBoxes: ReadonlySet<string>
   maxDevicesPerIdentity: number
+  /** A WhatsOnChain-compatible block-header API that confirms payments' merkle roots (CHAIN_TRACKER_URL). */
+  chainTrackerUrl: string
 }
 
 const MiB = 1024 * 1024
@@ -74,6 +77,7 @@ export function readConfig(env: Env): Config {
     defaultRecipientFees: jsonVar(env, 'DEFAULT_RECIPIENT_FEES', DEFAULT_FEES, (json) => feeTable(json, -1)),
     pushBoxes: jsonVar(env, 'PUSH_BOXES', '["notifications"]', boxSet),
     maxDevicesPerIdentity: integerVar(env, 'MAX_DEVICES_PER_IDENTITY', 20, 1),
+    chainTrackerUrl: urlVar(env, 'CHAIN_TRACKER_URL', DEFAULT_CHAIN_TRACKER_URL),
   }
 }
 
@@ -153,6 +157,21 @@ function boxSet(json: unknown): ReadonlySet<string> | null {
   if (!Array.isArray(json)) return null
   const boxes = json.map((box) => (messageBoxName(box) === box ? (box as string) : null))
   return boxes.includes(null) ? null : new Set(boxes as string[])
+}
+
+/** An http(s) URL var, without a trailing slash. */
+function urlVar(env: Env, name: 'CHAIN_TRACKER_URL', fallback: string): string {
+  const raw = env[name] === undefined || env[name] === '' ? fallback : env[name]
+  let url: URL | null = null
+  try {
+    url = new URL(raw)
+  } catch {
+    // reported below
+  }
+  if (url === null || (url.protocol !== 'https:' && url.protocol !== 'http:')) {
+    throw misconfigured(name, raw, 'an http(s) URL')
+  }
+  return raw.replace(/\/+$/, '')
 }
 
 function misconfigured(name: string, raw: string, shape: string): RelayError {

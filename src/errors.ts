@@ -51,6 +51,10 @@ export type RelayErrorCode =
   | 'ERR_DELIVERY_BLOCKED'
   | 'ERR_MISSING_PAYMENT_TX'
   | 'ERR_INVALID_PAYMENT'
+  | 'ERR_INSUFFICIENT_PAYMENT'
+  | 'ERR_MISSING_RECIPIENT_OUTPUTS'
+  | 'ERR_PAYMENT_REPLAYED'
+  | 'ERR_PAYMENT_UNAVAILABLE'
   // devices
   | 'ERR_INVALID_FCM_TOKEN'
   | 'ERR_INVALID_PLATFORM'
@@ -82,10 +86,13 @@ export function statusFor(code: RelayErrorCode): ContentfulStatusCode {
       return 404
     case 'ERR_DELIVERY_BLOCKED':
       return 403
+    case 'ERR_PAYMENT_REPLAYED':
+      return 409
     case 'ERR_SERVER_MISCONFIGURED':
     case 'ERR_INTERNAL':
       return 500
     case 'ERR_STORAGE_UNAVAILABLE':
+    case 'ERR_PAYMENT_UNAVAILABLE':
       return 503
     case 'ERR_MALFORMED_AUTH_HEADERS':
     case 'ERR_INVALID_HANDSHAKE':
@@ -114,6 +121,8 @@ export function statusFor(code: RelayErrorCode): ContentfulStatusCode {
     case 'ERR_MISSING_PARAMETERS':
     case 'ERR_MISSING_PAYMENT_TX':
     case 'ERR_INVALID_PAYMENT':
+    case 'ERR_INSUFFICIENT_PAYMENT':
+    case 'ERR_MISSING_RECIPIENT_OUTPUTS':
     case 'ERR_INVALID_FCM_TOKEN':
     case 'ERR_INVALID_PLATFORM':
     case 'ERR_INVALID_DEVICE_ID':

@@ -1,9 +1,10 @@
 import { and, eq, gt, inArray, lte, sql } from 'drizzle-orm'
-import { messageBodies, messages } from '../../schema'
+import { messageBodies, messages, type NewPayment, payments } from '../../schema'
 import { RelayError } from '../errors'
 import type { Db } from './client'
 import { checkQuotas, fitsQuotas, type QuotaSubject, readUsage } from './quotas'
 import { guardStorage, isNotNullViolation, isUniqueViolation, storageUnavailable } from './storage-errors'
+import { utf8Length } from '../validation/text'
 
 /** One recipient's copy of a send: canonical key and the id it is stored under. */
 export interface Delivery {
@@ -19,6 +20,8 @@ export interface Send extends QuotaSubject {
   deliveries: Delivery[]
   /** Milliseconds since the epoch; Number.MAX_SAFE_INTEGER for "never". */
   expiresAt: number
+  /** The largest row (shared body plus a recipient's own ending) D1 may be given (under its 2 MB row limit). */
+  maxStoredBytes: number
 }
 
 /** What became of one delivery: stored now, or already stored by an identical earlier send. */
@@ -38,49 +41,92 @@ export interface ListedMessage {
 // refuse it and the next attempt reads the new state. Three attempts make a fourth race implausible.
 const MAX_SEND_ATTEMPTS = 3
 
+/** How a send is stored, settled once its payment (if one is owed) has been verified. */
+export interface StoredForm {
+  /** The body stored once for every recipient (`message_bodies`). */
+  body: string
+  /** A paid send: each recipient's own ending of the body (its payment outputs), by recipient. */
+  suffixes?: ReadonlyMap<string, string>
+  /** A paid send: the payment row, claimed in the same batch (its txid pays for one send only). */
+  claim?: NewPayment
+}
+
+/** Checks that need storage or the send's final form, run by `deliverMessages` at their place in the order. */
+export interface SendHooks {
+  /** Runs alongside the first reads; its refusal comes first (permissions and fees, checks 10a–10b). */
+  admit?: () => Promise<void>
+  /**
+   * Runs once, after the reads, only when something will be stored (an idempotent repeat skips it): settles
+   * the stored form (a payment is verified here, check 10c). Default: `send.body` as it is.
+   */
+  finalize?: (fresh: Delivery[]) => Promise<StoredForm>
+}
+
 /**
  * Stores a send for every recipient or for none, in one D1 batch (one transaction): its body once, and one
- * row per recipient referencing it.
+ * row per recipient referencing it (with its own ending, for a paid send), and a paid send's claim.
  * A repeat of the same id by the same sender into the same box is not stored again and comes back
  * with `duplicate: true`; the UNIQUE (recipient, message_id) index is what makes a second copy impossible.
- * `admit` runs alongside the first reads (checks that need storage but come before ours, e.g. permissions)
- * and its refusal is thrown as is.
- * @throws RelayError ERR_DUPLICATE_MESSAGE (the id waits for that recipient from another sender or box),
- *   ERR_STORAGE_FULL (507), ERR_INBOX_QUOTA_EXCEEDED or ERR_SENDER_QUOTA_EXCEEDED (429; src/db/quotas.ts),
+ * @throws RelayError whatever the hooks throw, ERR_DUPLICATE_MESSAGE (the id waits for that recipient from
+ *   another sender or box), ERR_STORAGE_FULL (507), ERR_INBOX_QUOTA_EXCEEDED or ERR_SENDER_QUOTA_EXCEEDED
+ *   (429; src/db/quotas.ts), ERR_PAYMENT_REPLAYED (409: the transaction paid for another send),
  *   ERR_STORAGE_UNAVAILABLE (503; nothing was stored).
  */
-export async function deliverMessages(
-  db: Db,
-  send: Send,
-  admit: () => Promise<void> = async () => {},
-): Promise<DeliveryResult[]> {
+export async function deliverMessages(db: Db, send: Send, hooks: SendHooks = {}): Promise<DeliveryResult[]> {
+  let form: Promise<StoredForm> | undefined
   for (let attempt = 1; ; attempt++) {
     // The reads run together: one round trip before the write. The admission is settled first, so its
     // refusal wins over the checks below; it is not repeated when a lost race makes us read again.
     const recipients = send.deliveries.map((d) => d.recipient)
     const reads = Promise.all([findRepeats(db, send), readUsage(db, send, recipients)])
-    if (attempt === 1) {
+    if (attempt === 1 && hooks.admit) {
       reads.catch(() => {}) // settled below; not an unhandled rejection while the admission is awaited
-      await admit()
+      await hooks.admit()
     }
     // A taken id (check 11) wins over the quotas (check 12), and a repeat needs no room.
     const [repeats, usage] = await reads
+    const results = send.deliveries.map((d) => ({ ...d, duplicate: repeats.has(d.recipient) }))
     const fresh = send.deliveries.filter((d) => !repeats.has(d.recipient))
-    if (fresh.length > 0)
-      checkQuotas(
-        usage,
-        send,
-        fresh.map((d) => d.recipient),
-      )
+    if (fresh.length === 0) return results
+    form ??= hooks.finalize ? hooks.finalize(fresh) : Promise.resolve({ body: send.body })
+    const stored = await form
+    // The body as validated was measured already; a paid form is measured once here.
+    const bodyBytes = stored.body === send.body ? send.size : utf8Length(stored.body)
+    const sized = { ...send, size: bodyBytes + longestSuffix(stored, fresh) }
+    if (sized.size > send.maxStoredBytes) throw storedTooLarge(send.maxStoredBytes)
+    checkQuotas(
+      usage,
+      sized,
+      fresh.map((d) => d.recipient),
+    )
     try {
-      if (fresh.length > 0) await insertAll(db, send, fresh)
-      return send.deliveries.map((d) => ({ ...d, duplicate: repeats.has(d.recipient) }))
+      await insertAll(db, sized, fresh, stored, bodyBytes)
+      return results
     } catch (error) {
+      if (stored.claim && isUniqueViolation(error, 'payments.txid')) {
+        throw new RelayError(
+          'ERR_PAYMENT_REPLAYED',
+          `Transaction ${stored.claim.txid} already paid for another message.`,
+        )
+      }
       const lostRace = isUniqueViolation(error) || isNotNullViolation(error, 'message_box')
       if (lostRace && attempt < MAX_SEND_ATTEMPTS) continue
       throw storageUnavailable('send', error)
     }
   }
+}
+
+/** UTF-8 bytes of the longest recipient's own ending (the quotas and the row cap take the largest row). */
+function longestSuffix(stored: StoredForm, fresh: Delivery[]): number {
+  return Math.max(0, ...fresh.map((d) => utf8Length(stored.suffixes?.get(d.recipient) ?? '')))
+}
+
+/** The stored-row cap (contract: checked after the payment, 413). */
+function storedTooLarge(limit: number): RelayError {
+  return new RelayError(
+    'ERR_MESSAGE_BODY_TOO_LARGE',
+    `The message as stored (with its payment) exceeds ${limit} bytes.`,
+  )
 }
 
 /**
@@ -121,7 +167,13 @@ async function findRepeats(db: Db, send: Send): Promise<Set<string>> {
  * of them. The body is bound once, whatever the recipient count (100 copies of a 1 MiB body would not fit
  * in a Worker's memory).
  */
-async function insertAll(db: Db, send: Send, fresh: Delivery[]): Promise<void> {
+async function insertAll(
+  db: Db,
+  send: Send,
+  fresh: Delivery[],
+  stored: StoredForm,
+  bodyBytes: number,
+): Promise<void> {
   const pairs = JSON.stringify(fresh.map((d) => [d.recipient, d.messageId]))
   // An expired copy still holds its id in the UNIQUE index until the purge; it is not waiting, so clear it.
   const clearExpired = db.delete(messages).where(
@@ -131,28 +183,31 @@ async function insertAll(db: Db, send: Send, fresh: Delivery[]): Promise<void> {
       lte(messages.expiresAt, send.now),
     ),
   )
-  const storeBody = db.insert(messageBodies).values({ body: send.body })
+  const storeBody = db.insert(messageBodies).values({ body: stored.body })
   // The body just stored has the largest id (AUTOINCREMENT) until this transaction ends, and no other
   // write can interleave with a batch. Not last_insert_rowid(): the first message row would replace it
   // with its own seq, and the next rows would point at that.
   const bodyId = sql`(SELECT max(${messageBodies.id}) FROM ${messageBodies})`
-  const inserts = fresh.map((d, i) =>
-    db.insert(messages).values({
+  const inserts = fresh.map((d, i) => {
+    const bodySuffix = stored.suffixes?.get(d.recipient) ?? null
+    return db.insert(messages).values({
       messageId: d.messageId,
       recipient: d.recipient,
       sender: send.sender,
       bodyId,
       createdAt: send.now,
       expiresAt: send.expiresAt,
-      size: send.size,
+      bodySuffix,
+      size: bodyBytes + utf8Length(bodySuffix ?? ''),
       // The quotas inside the write: a row that would break one gets a NULL box, the NOT NULL constraint
       // fails and the whole batch rolls back, so concurrent sends cannot overshoot them. The first row also
       // checks the sender's totals for the whole send.
       messageBox: sql`CASE WHEN ${fitsQuotas(send, d.recipient, i === 0 && fresh.length)}
         THEN ${send.messageBox} END`,
-    }),
-  )
-  await db.batch([clearExpired, storeBody, ...inserts])
+    })
+  })
+  const claim = stored.claim ? [db.insert(payments).values(stored.claim)] : []
+  await db.batch([clearExpired, storeBody, ...inserts, ...claim])
 }
 
 /**
@@ -197,13 +252,12 @@ export function listPageQuery(db: Db, recipient: string, messageBox: string, pag
   return db.all<PageRow>(sql`
     SELECT p.message_id AS messageId, p.sender AS sender, p.created_at AS createdAt,
       CASE WHEN p.running - p.size < ${page.maxBytes}
-        THEN (SELECT body FROM message_bodies WHERE id = p.body_id) END AS body
+        THEN (SELECT body FROM message_bodies WHERE id = p.body_id) || coalesce(p.body_suffix, '') END AS body
     FROM (
       -- The running total over the page alone: a window outside LIMIT/OFFSET would also sum the skipped rows.
       SELECT q.*, sum(q.size) OVER (ORDER BY q.seq) AS running
       FROM (
-        SELECT seq, message_id, sender, created_at, body_id,
-          (SELECT octet_length(body) FROM message_bodies WHERE id = messages.body_id) AS size
+        SELECT seq, message_id, sender, created_at, body_id, body_suffix, size
         FROM messages
         WHERE recipient = ${recipient} AND message_box = ${messageBox} AND +expires_at > ${page.now}
         ORDER BY seq

@@ -7,9 +7,10 @@ function rootMessage(error: unknown): string {
   return current instanceof Error ? current.message : String(current)
 }
 
-/** Whether D1 refused a write because a UNIQUE constraint would be broken. */
-export function isUniqueViolation(error: unknown): boolean {
-  return /UNIQUE constraint failed/i.test(rootMessage(error))
+/** Whether D1 refused a write because a UNIQUE constraint (on `column`, `table.column`, when given) would be broken. */
+export function isUniqueViolation(error: unknown, column?: string): boolean {
+  const message = rootMessage(error)
+  return /UNIQUE constraint failed/i.test(message) && (column === undefined || message.includes(column))
 }
 
 /** Whether D1 refused a write because a NOT NULL constraint on `column` would be broken. */

@@ -3,15 +3,17 @@ import { createDb } from '../db/client'
 import { type DeliveryResult, deliverMessages, type Send } from '../db/messages'
 import type { Env } from '../env'
 import { admitSend } from '../permissions/admission'
+import type { Charges } from '../permissions/fees'
 import { enqueuePushes } from '../push/enqueue'
-import { RelayError } from '../errors'
+import { settleStoredForm } from './paid-form'
 import type { SendMessageRequest } from '../validation/send-message'
 import { utf8Length } from '../validation/text'
 
 /**
  * The one send pipeline, for every way a message arrives (HTTP /sendMessage; the live socket later).
- * The request is validated (checks 1–10); this admits it (permissions and fees, 10a–10b), stores it for
- * every recipient or none (11–12) and, after the commit, queues its pushes outside the response.
+ * The request is validated (checks 1–10); this admits it (permissions and fees, 10a–10b), verifies a payment
+ * that is owed (10c, skipped for an idempotent repeat), stores it for every recipient or none (11–12) with
+ * the payment's claim, and, after the commit, queues its pushes outside the response.
  * The admission's read runs alongside the store's own reads: one storage round trip before the write.
  * @param background keeps work alive after the response (`waitUntil`).
  */
@@ -24,14 +26,30 @@ export async function runSend(
   const config = readConfig(env)
   const db = createDb(env.DB)
   const send = toSend(request, sender, config, Date.now())
-  const results = await deliverMessages(db, send, async () => {
-    await admitSend(db, config, {
-      sender,
-      messageBox: send.messageBox,
-      recipients: send.deliveries.map((d) => d.recipient),
-      hasPayment: request.hasPayment,
-    })
-    checkStoredSize(send, config)
+  let charges: Charges | undefined
+  const results = await deliverMessages(db, send, {
+    admit: async () => {
+      charges = await admitSend(db, config, {
+        sender,
+        messageBox: send.messageBox,
+        recipients: send.deliveries.map((d) => d.recipient),
+        hasPayment: request.hasPayment,
+      })
+    },
+    finalize: (fresh) =>
+      settleStoredForm(
+        {
+          sender,
+          message: request.message,
+          payment: request.payment,
+          unpaidBody: request.body,
+          charges: charges!,
+          serverPrivateKey: env.SERVER_PRIVATE_KEY ?? '',
+          now: send.now,
+        },
+        fresh,
+        config,
+      ),
   })
   const stored = results.filter((r) => !r.duplicate)
   background(enqueuePushes(env, config, { sender, messageBox: send.messageBox, stored }))
@@ -51,6 +69,7 @@ function toSend(request: SendMessageRequest, sender: string, config: Config, now
     now,
     expiresAt: config.messageTtlMs === 0 ? Number.MAX_SAFE_INTEGER : now + config.messageTtlMs,
     size: utf8Length(request.body),
+    maxStoredBytes: config.maxStoredBodyBytes,
     limits: {
       inboxMessages: config.inboxQuota,
       inboxBytes: config.inboxBytesQuota,
@@ -59,19 +78,5 @@ function toSend(request: SendMessageRequest, sender: string, config: Config, now
       senderBytes: config.senderBytesQuota,
       maxDatabaseBytes: config.maxDatabaseBytes,
     },
-  }
-}
-
-/**
- * The stored form, payment wrapper included, must fit in one D1 row (2 MB); the body alone was checked
- * against MAX_MESSAGE_BODY_BYTES before (check 10). Checked after the payment checks, as the contract says.
- * @throws RelayError('ERR_MESSAGE_BODY_TOO_LARGE') (413)
- */
-function checkStoredSize(send: Send, config: Config): void {
-  if (send.size > config.maxStoredBodyBytes) {
-    throw new RelayError(
-      'ERR_MESSAGE_BODY_TOO_LARGE',
-      `The message as stored (with its payment) exceeds ${config.maxStoredBodyBytes} bytes.`,
-    )
   }
 }

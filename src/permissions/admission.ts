@@ -2,7 +2,7 @@ import type { Config } from '../config'
 import { ruleFees } from '../db/permissions'
 import type { Db } from '../db/client'
 import { RelayError } from '../errors'
-import { chargesFor } from './fees'
+import { type Charges, chargesFor } from './fees'
 
 /** What the admission of a send looks at. */
 export interface AdmissionRequest {
@@ -17,11 +17,11 @@ export interface AdmissionRequest {
 /**
  * sendMessage's checks 10a–10b (contract.md "Permissions and fees") for the whole send: every recipient's
  * fee in one query, then a refusal if any recipient blocks the sender or a fee is owed without payment.
+ * Returns what the send owes (the payment itself is verified later, check 10c).
  * @throws RelayError ERR_DELIVERY_BLOCKED (403, with `blockedRecipients`), ERR_MISSING_PAYMENT_TX,
- *   ERR_INVALID_PAYMENT (payments are not accepted yet), ERR_STORAGE_UNAVAILABLE (503: a lookup that
- *   fails refuses the send; it never lets it through).
+ *   ERR_STORAGE_UNAVAILABLE (503: a lookup that fails refuses the send; it never lets it through).
  */
-export async function admitSend(db: Db, config: Config, request: AdmissionRequest): Promise<void> {
+export async function admitSend(db: Db, config: Config, request: AdmissionRequest): Promise<Charges> {
   const rules = await ruleFees(db, request.recipients, request.messageBox, request.sender)
   const charges = chargesFor(
     request.recipients.map((recipient) => ({ recipient, rule: rules.get(recipient) ?? null })),
@@ -35,12 +35,11 @@ export async function admitSend(db: Db, config: Config, request: AdmissionReques
       { blockedRecipients: charges.blocked },
     )
   }
-  if (charges.total === 0) return
-  if (!request.hasPayment) {
+  if (charges.total > 0 && !request.hasPayment) {
     throw new RelayError(
       'ERR_MISSING_PAYMENT_TX',
       `This send costs ${charges.total} satoshis (see GET /permissions/quote); no payment was given.`,
     )
   }
-  throw new RelayError('ERR_INVALID_PAYMENT', 'Payments are not accepted by this relay yet.')
+  return charges
 }

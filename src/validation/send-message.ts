@@ -11,6 +11,10 @@ export interface SendMessageRequest {
   recipients: { recipient: string; messageId: string | null }[]
   /** Whether a `payment` came with the send (checks 10b–10c). */
   hasPayment: boolean
+  /** The body as sent (a string or an object): what a paid send's wrapper carries as `message`. */
+  message: unknown
+  /** The `payment` as sent (untrusted: verified only when something is owed). */
+  payment: unknown
 }
 
 const MAX_MESSAGE_ID_BYTES = 256
@@ -94,5 +98,5 @@ export const sendMessageRequest: Validator<SendMessageRequest> = (json, config) 
   // The reference's wrapper, only when a payment came along (the real client unwraps either form).
   const hasPayment = !isAbsent(request.payment)
   const stored = hasPayment ? JSON.stringify({ message: body, payment: request.payment }) : sent
-  return { messageBox, body: stored, recipients, hasPayment }
+  return { messageBox, body: stored, recipients, hasPayment, message: body, payment: request.payment }
 }

@@ -38,6 +38,7 @@ function send(
     now: Date.now(),
     expiresAt: NEVER,
     size: new TextEncoder().encode(body).length,
+    maxStoredBytes: 1_900_000,
     ...overrides,
     body,
     limits: { ...LIMITS, ...overrides.limits },

@@ -258,7 +258,7 @@ describe('quotes and the sends that use them', () => {
     expect(await withTimeout(bob.client.listMessages({ messageBox, host }), 'list')).toEqual([])
   })
 
-  it('sendNotification (10 + 10 sat): the client pays, and the relay refuses the payment (not accepted yet); nothing stored', async () => {
+  it('sendNotification (10 + 10 sat): the client pays, and the relay refuses a payment that is no transaction; nothing stored', async () => {
     const [alice, bob] = [newIdentity('alice', host), newIdentity('bob', host)]
     await expect(
       withTimeout(alice.client.sendNotification(bob.identityKey, 'ping', host), 'notify'),

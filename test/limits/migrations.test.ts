@@ -19,7 +19,7 @@ const MIGRATION_FILES = import.meta.glob('../../migrations/*.sql', {
   eager: true,
 })
 
-const OUR_TABLES = ['d1_migrations', 'devices', 'message_bodies', 'messages', 'permissions']
+const OUR_TABLES = ['d1_migrations', 'devices', 'message_bodies', 'messages', 'payments', 'permissions']
 const OUR_INDEXES = [
   'devices_identity_token_uq',
   'messages_body_id_idx',
@@ -42,7 +42,7 @@ async function schemaObjects(type: string): Promise<string[]> {
 /** Empties this file's D1 (storage is isolated per test file) of everything the migrations made. */
 async function emptyDatabase() {
   await env.DB.prepare('DROP TRIGGER IF EXISTS messages_release_body').run()
-  for (const table of ['messages', 'message_bodies', 'devices', 'permissions', 'd1_migrations']) {
+  for (const table of OUR_TABLES) {
     await env.DB.prepare(`DROP TABLE IF EXISTS ${table}`).run()
   }
   expect(await schemaObjects('table')).toEqual([])

@@ -1,0 +1,79 @@
+import type { Config } from '../config'
+import type { Delivery, StoredForm } from '../db/messages'
+import { RelayError } from '../errors'
+import type { Charges } from '../permissions/fees'
+import { chainTrackerFor, verifyPayment } from '../payments'
+
+/** What settling a send's stored form needs. */
+export interface PaidSend {
+  sender: string
+  /** The body as sent (string or object) and the payment as sent. */
+  message: unknown
+  payment: unknown
+  /** The stored form when no payment is verified: the body as sent, or the wrapper of an unchecked payment. */
+  unpaidBody: string
+  charges: Charges
+  serverPrivateKey: string
+  now: number
+}
+
+/**
+ * Check 10c and the stored form (contract.md "Payments"). Nothing owed: the body as validated (a `payment`
+ * is kept unchecked in the wrapper). Something owed: the payment is verified, and each recipient's stored
+ * body is the reference's wrapper `{"message":…,"payment":{"tx","description","outputs"}}` carrying only its
+ * own outputs (never the relay's output 0). The common part is stored once; each recipient's outputs and
+ * the closing braces are its own suffix, so 100 paid recipients do not make 100 copies of a 1 MiB body.
+ * (The stored-row cap is checked by the store, on the largest row.)
+ * @throws RelayError the payment's refusal (400 ERR_INVALID_PAYMENT / ERR_INSUFFICIENT_PAYMENT /
+ *   ERR_MISSING_RECIPIENT_OUTPUTS, 503 ERR_PAYMENT_UNAVAILABLE).
+ */
+export async function settleStoredForm(
+  send: PaidSend,
+  fresh: Delivery[],
+  config: Config,
+): Promise<StoredForm> {
+  return send.charges.total === 0 ? { body: send.unpaidBody } : paidForm(send, fresh, config)
+}
+
+async function paidForm(send: PaidSend, fresh: Delivery[], config: Config): Promise<StoredForm> {
+  const result = await verifyPayment({
+    payment: send.payment,
+    sender: send.sender,
+    serverPrivateKey: send.serverPrivateKey,
+    deliveryFee: send.charges.deliveryFee,
+    recipients: send.charges.fees.map(({ recipient, fee }) => ({ identityKey: recipient, fee })),
+    tracker: chainTrackerFor(config.chainTrackerUrl),
+  })
+  if (!result.ok) throw new RelayError(result.refusal.code, result.refusal.description)
+  const verified = result.payment
+  const description = (send.payment as { description?: unknown }).description
+  // Key order differs from the unchecked wrapper (outputs last), which the client's JSON.parse ignores.
+  const body =
+    `{"message":${JSON.stringify(send.message)},"payment":{"tx":${JSON.stringify(verified.tx)}` +
+    (description === undefined ? '' : `,"description":${JSON.stringify(description)}`) +
+    ',"outputs":'
+  const own = new Map(verified.recipients.map((r) => [r.identityKey, r.outputs]))
+  const suffixes = new Map(fresh.map((d) => [d.recipient, `${JSON.stringify(own.get(d.recipient) ?? [])}}}`]))
+  const delivery = verified.delivery
+  return {
+    body,
+    suffixes,
+    claim: {
+      txid: verified.txid,
+      sender: send.sender,
+      createdAt: send.now,
+      deliverySatoshis: delivery?.satoshis ?? null,
+      derivationPrefix: delivery?.derivationPrefix ?? null,
+      derivationSuffix: delivery?.derivationSuffix ?? null,
+      beef: delivery ? base64(delivery.beef) : null,
+    },
+  }
+}
+
+function base64(bytes: Uint8Array): string {
+  let text = ''
+  for (let i = 0; i < bytes.length; i += 0x8000) {
+    text += String.fromCharCode(...bytes.subarray(i, i + 0x8000))
+  }
+  return btoa(text)
+}
