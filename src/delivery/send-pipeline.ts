@@ -44,7 +44,8 @@ export async function runSend(
           payment: request.payment,
           unpaidBody: request.body,
           charges: charges!,
-          serverPrivateKey: env.SERVER_PRIVATE_KEY ?? '',
+          // As the server-key middleware read it (a secret put from a file may end in a newline).
+          serverPrivateKey: (env.SERVER_PRIVATE_KEY ?? '').trim().toLowerCase(),
           now: send.now,
         },
         fresh,
