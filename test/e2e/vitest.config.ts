@@ -3,7 +3,7 @@ import { defineConfig } from 'vitest/config'
 // message-box-client 2.1.1 logs to the console even with logging off (errors the tests provoke on
 // purpose, and debug prints in getMessageBoxQuote). Hidden unless E2E_VERBOSE is set.
 const CLIENT_NOISE =
-  /^(\[MB CLIENT|\[CLIENT\]|HELP IM QUOTING|server response from getquote|deliveryAgentIdentityKey)/
+  /^(\[MB CLIENT|\[CLIENT\]|HELP IM QUOTING|server response from getquote|deliveryAgentIdentityKey|delivery agent:)/
 
 // .ci/run sets VITEST_REPORT_DIR to collect a JSON report per suite and print `N passed, N failed`.
 const reportDir = process.env.VITEST_REPORT_DIR
