@@ -15,10 +15,7 @@ export const fakeChainTracker = {
     ((await control('GET', `/_requests?height=${height}`)) as { count: number }).count,
 }
 
-/** A height no other test uses (the fake is shared): random in 1 … 2^31-1. */
-export function randomHeight(): number {
-  return 1 + (crypto.getRandomValues(new Uint32Array(1))[0]! % 0x7ffffffe)
-}
+export { randomHeight } from './mined-parent'
 
 async function control(method: string, path: string, body?: unknown): Promise<unknown> {
   const res = await fetch(env.CHAIN_TRACKER_URL + path, {

@@ -10,7 +10,8 @@ import {
   UnlockingScript,
   Utils,
 } from '@bsv/sdk'
-import { fakeChainTracker, randomHeight } from './payments-tracker'
+import { minedParent } from './mined-parent'
+import { fakeChainTracker } from './payments-tracker'
 
 /**
  * Real payments built offline with @bsv/sdk exactly as @bsv/message-box-client 2.1.1 builds them
@@ -160,24 +161,10 @@ async function buildTransaction(
   const funding = PrivateKey.fromRandom()
   const fundingLock = new P2PKH().lock(funding.toAddress())
 
-  const parent = new Transaction()
-  parent.addInput({
-    sourceTXID: Utils.toHex(Random(32)),
-    sourceOutputIndex: 0,
-    unlockingScript: new UnlockingScript(),
-    sequence: 0xffffffff,
-  })
-  for (let i = 0; i < inputs; i++) parent.addOutput({ lockingScript: fundingLock, satoshis: perInput })
-  // A two-leaf block: the parent at offset 1 (offset 0 is the coinbase, which the SDK checks differently).
-  const height = randomHeight()
-  const parentTxid = parent.id('hex')
-  parent.merklePath = new MerklePath(height, [
-    [
-      { offset: 0, hash: Utils.toHex(Random(32)) },
-      { offset: 1, hash: parentTxid, txid: true },
-    ],
-  ])
-  const merkleRoot = parent.merklePath.computeRoot(parentTxid)
+  const { parent, height, merkleRoot } = minedParent(
+    fundingLock,
+    Array.from({ length: inputs }, () => perInput),
+  )
   if (options.registerBlock ?? true) await fakeChainTracker.registerBlock(height, merkleRoot)
 
   let source = parent

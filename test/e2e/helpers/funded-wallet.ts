@@ -4,15 +4,12 @@ import {
   type InternalizeActionArgs,
   type InternalizeActionResult,
   LockingScript,
-  MerklePath,
   P2PKH,
   PrivateKey,
-  Random,
   Transaction,
-  UnlockingScript,
-  Utils,
 } from '@bsv/sdk'
 import { MessageBoxClient } from '@bsv/message-box-client'
+import { minedParent } from '../../helpers/mined-parent'
 import { TestPaymentWallet } from './clients'
 
 /**
@@ -22,8 +19,8 @@ import { TestPaymentWallet } from './clients'
  * key, "mined" in a made-up two-leaf block (a MerklePath) whose root is registered with the fake chain
  * tracker (test/fakes/chain-tracker.ts) before createAction returns `{ tx: AtomicBEEF }`.
  *
- * This mirrors buildTransaction in test/helpers/payments.ts, which cannot be imported here: it registers
- * blocks through `cloudflare:test`. internalizeAction records what the client tried to take in.
+ * The parent comes from test/helpers/mined-parent.ts, as in the workers suites' payment builder; the block is
+ * registered over HTTP here. internalizeAction records what the client tried to take in.
  */
 export class FundedTestWallet extends TestPaymentWallet {
   /** Every transaction createAction returned, in order. */
@@ -49,25 +46,9 @@ export class FundedTestWallet extends TestPaymentWallet {
     const fundingLock = new P2PKH().lock(funding.toAddress())
     const fundingSatoshis = 1000 + requested.reduce((sum, o) => sum + o.satoshis, 0)
 
-    const parent = new Transaction()
-    parent.addInput({
-      sourceTXID: Utils.toHex(Random(32)),
-      sourceOutputIndex: 0,
-      unlockingScript: new UnlockingScript(),
-      sequence: 0xffffffff,
-    })
-    parent.addOutput({ lockingScript: fundingLock, satoshis: fundingSatoshis })
-    // A two-leaf block: the parent at offset 1 (offset 0 would be a coinbase, checked differently).
-    const height = randomHeight()
-    const parentTxid = parent.id('hex')
-    parent.merklePath = new MerklePath(height, [
-      [
-        { offset: 0, hash: Utils.toHex(Random(32)) },
-        { offset: 1, hash: parentTxid, txid: true },
-      ],
-    ])
+    const { parent, height, merkleRoot } = minedParent(fundingLock, [fundingSatoshis])
     if (this.registerBlocks) {
-      await registerBlock(this.chainTrackerUrl, height, parent.merklePath.computeRoot(parentTxid))
+      await registerBlock(this.chainTrackerUrl, height, merkleRoot)
     }
     this.blockHeights.push(height)
 
@@ -132,9 +113,4 @@ export async function headerRequests(chainTrackerUrl: string, height: number): P
   const res = await fetch(`${chainTrackerUrl}/_requests?height=${height}`)
   if (!res.ok) throw new Error(`fake chain tracker GET /_requests: ${res.status} ${await res.text()}`)
   return ((await res.json()) as { count: number }).count
-}
-
-/** A random height in 1 … 2^31-1, so made-up blocks never collide. */
-function randomHeight(): number {
-  return 1 + (crypto.getRandomValues(new Uint32Array(1))[0]! % 0x7ffffffe)
 }
