@@ -1,9 +1,9 @@
-import { PrivateKey, Utils } from '@bsv/sdk'
+import { PrivateKey } from '@bsv/sdk'
 import { SELF } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
 import { type FetchLike, newClient, type TestClient } from '../helpers/client'
 import { inMailbox } from '../helpers/mailbox'
-import { RELAY_ORIGIN } from '../helpers/relay'
+import { postInitialRequest } from '../helpers/raw-client'
 
 // Finding 2 of issue 9: unsigned handshakes that merely name a victim's key must never evict the
 // victim's sessions in use or just opened, nor make its own handshakes fail (contract.md, "Unauthenticated
@@ -12,24 +12,13 @@ import { RELAY_ORIGIN } from '../helpers/relay'
 // does not apply: this is the attacker with unlimited addresses.
 
 const toSELF: FetchLike = (input, init) => SELF.fetch(input, init)
-const b64 = (n: number) => Utils.toBase64(Array.from(crypto.getRandomValues(new Uint8Array(n))))
 
 /** `count` unsigned initialRequests naming `identityKey`, `parallel` at a time; returns their statuses. */
 async function flood(identityKey: string, count: number, parallel = 5): Promise<number[]> {
   const statuses: number[] = []
   for (let sent = 0; sent < count; sent += parallel) {
     const batch = Array.from({ length: Math.min(parallel, count - sent) }, () =>
-      toSELF(`${RELAY_ORIGIN}/.well-known/auth`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({
-          version: '0.1',
-          messageType: 'initialRequest',
-          identityKey,
-          initialNonce: b64(48),
-          requestedCertificates: { certifiers: [], types: {} },
-        }),
-      }).then(async (res) => {
+      postInitialRequest(toSELF, identityKey).then(async (res) => {
         await res.arrayBuffer()
         return res.status
       }),

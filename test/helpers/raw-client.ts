@@ -17,24 +17,41 @@ export interface RawSession {
   serverIdentityKey: string
 }
 
+/** 48 random bytes as base64: a client's handshake nonce. */
+export function randomNonce(): string {
+  return Utils.toBase64(Array.from(crypto.getRandomValues(new Uint8Array(48))))
+}
+
+/**
+ * POSTs a BRC-104 `initialRequest` naming `identityKey` (unsigned, as every handshake is), with a fresh
+ * nonce unless one is given, and any extra headers (e.g. `cf-connecting-ip`).
+ */
+export function postInitialRequest(
+  target: FetchLike,
+  identityKey: string,
+  options: { clientNonce?: string; headers?: Record<string, string> } = {},
+): Promise<Response> {
+  return target(`${RELAY_ORIGIN}/.well-known/auth`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...options.headers },
+    body: JSON.stringify({
+      version: '0.1',
+      messageType: 'initialRequest',
+      identityKey,
+      initialNonce: options.clientNonce ?? randomNonce(),
+      requestedCertificates: { certifiers: [], types: {} },
+    }),
+  })
+}
+
 export async function rawHandshake(
   target: FetchLike,
   privateKey = PrivateKey.fromRandom(),
 ): Promise<RawSession> {
   const wallet = new CompletedProtoWallet(privateKey)
   const identityKey = privateKey.toPublicKey().toString()
-  const clientNonce = Utils.toBase64(Array.from(crypto.getRandomValues(new Uint8Array(48))))
-  const res = await target(`${RELAY_ORIGIN}/.well-known/auth`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({
-      version: '0.1',
-      messageType: 'initialRequest',
-      identityKey,
-      initialNonce: clientNonce,
-      requestedCertificates: { certifiers: [], types: {} },
-    }),
-  })
+  const clientNonce = randomNonce()
+  const res = await postInitialRequest(target, identityKey, { clientNonce })
   const reply = (await res.json()) as { initialNonce: string; identityKey: string }
   return {
     identityKey,

@@ -165,17 +165,23 @@ describe('D1 limits at the contract maximum: acknowledge, list, quote, permissio
   })
 })
 
+/** Runs the Worker's cron purge over a recording D1; every message expired at t = 1 must be gone after it. */
+async function purgeRecorded() {
+  const { db, recording } = recordingD1(env.DB)
+  await scheduled(createScheduledController({ scheduledTime: Date.now(), cron: '0 * * * *' }), {
+    ...env,
+    DB: db,
+  })
+  expect(
+    await env.DB.prepare('SELECT count(*) AS n FROM messages WHERE expires_at <= 1').first<number>('n'),
+  ).toBe(0)
+  return recording
+}
+
 describe('D1 limits: the cron purge of expired messages', () => {
   it('5001 expired messages: every statement within limits and touching at most 5000 messages', async () => {
     await insertDirect({ recipient: randomKey(), messageBox: 'old', count: 5001, expiresAt: 1 })
-    const { db, recording } = recordingD1(env.DB)
-    await scheduled(createScheduledController({ scheduledTime: Date.now(), cron: '0 * * * *' }), {
-      ...env,
-      DB: db,
-    })
-    expect(
-      await env.DB.prepare('SELECT count(*) AS n FROM messages WHERE expires_at <= 1').first<number>('n'),
-    ).toBe(0)
+    const recording = await purgeRecorded()
     expectWithinD1Limits(recording)
     for (const s of recording.statements) {
       expect(
@@ -201,14 +207,7 @@ describe('D1 limits: the cron purge of expired messages', () => {
         ).all<{ seq: number; size: number }>()
       ).results.map((r) => [r.seq, r.size]),
     )
-    const { db, recording } = recordingD1(env.DB)
-    await scheduled(createScheduledController({ scheduledTime: Date.now(), cron: '0 * * * *' }), {
-      ...env,
-      DB: db,
-    })
-    expect(
-      await env.DB.prepare('SELECT count(*) AS n FROM messages WHERE expires_at <= 1').first<number>('n'),
-    ).toBe(0)
+    const recording = await purgeRecorded()
     for (const s of recording.statements) {
       // RETURNING rows come back as objects or, through drizzle's raw(), as [seq] arrays.
       const seqs = s.rows.map(

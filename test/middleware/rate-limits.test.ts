@@ -6,7 +6,7 @@ import { clientKey } from '../../src/middleware/brc104-auth/rate-limit'
 import { type FetchLike, newClient } from '../helpers/client'
 import { inMailbox } from '../helpers/mailbox'
 import { probeApp } from '../helpers/probe-app'
-import { RELAY_ORIGIN } from '../helpers/relay'
+import { postInitialRequest } from '../helpers/raw-client'
 
 // HANDSHAKE_RATE_LIMIT through the real Workers Rate Limiting binding (wrangler.toml's [[ratelimits]],
 // 60 per 60 s, as miniflare runs it) and REQUEST_RATE_LIMIT through the real Mailbox, both driven by
@@ -24,17 +24,7 @@ function handshake(
   ip: string | null,
   identityKey = PrivateKey.fromRandom().toPublicKey().toString(),
 ) {
-  return fetch(`${RELAY_ORIGIN}/.well-known/auth`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...(ip ? { 'cf-connecting-ip': ip } : {}) },
-    body: JSON.stringify({
-      version: '0.1',
-      messageType: 'initialRequest',
-      identityKey,
-      initialNonce: b64(48),
-      requestedCertificates: { certifiers: [], types: {} },
-    }),
-  })
+  return postInitialRequest(fetch, identityKey, { headers: ip ? { 'cf-connecting-ip': ip } : {} })
 }
 
 /** The binding counts per fixed minute: start a burst early in one, so it cannot straddle two. */
