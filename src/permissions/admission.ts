@@ -22,11 +22,12 @@ export interface AdmissionRequest {
  *   ERR_STORAGE_UNAVAILABLE (503: a lookup that fails refuses the send; it never lets it through).
  */
 export async function admitSend(db: Db, config: Config, request: AdmissionRequest): Promise<Charges> {
-  const rules = await ruleFees(db, request.recipients, request.messageBox, request.sender)
-  const charges = chargesFor(
-    request.recipients.map((recipient) => ({ recipient, rule: rules.get(recipient) ?? null })),
-    request.messageBox,
+  const charges = await lookupCharges(
+    db,
     config,
+    request.sender,
+    request.messageBox,
+    request.recipients.map((key) => ({ key })),
   )
   if (charges.blocked.length > 0) {
     throw new RelayError(
@@ -42,4 +43,26 @@ export async function admitSend(db: Db, config: Config, request: AdmissionReques
     )
   }
   return charges
+}
+
+/**
+ * What a send from `sender` into `messageBox` owes each recipient: their rules in one query, then the
+ * defaults. The admission of a send and a quote both come from here, so a quote is what the send will owe.
+ * Each recipient is named in the answer by `label` (a quote echoes keys as the client sent them), else by key.
+ * @throws RelayError('ERR_STORAGE_UNAVAILABLE')
+ */
+export async function lookupCharges(
+  db: Db,
+  config: Config,
+  sender: string,
+  messageBox: string,
+  recipients: { key: string; label?: string }[],
+): Promise<Charges> {
+  const keys = [...new Set(recipients.map((r) => r.key))]
+  const rules = await ruleFees(db, keys, messageBox, sender)
+  return chargesFor(
+    recipients.map((r) => ({ recipient: r.label ?? r.key, rule: rules.get(r.key) ?? null })),
+    messageBox,
+    config,
+  )
 }

@@ -1,8 +1,8 @@
 import type { Config } from '../config'
 import type { Db } from '../db/client'
-import { ruleFees } from '../db/permissions'
 import type { QuoteQuery } from '../validation/permissions'
-import { chargesFor, deliveryFee, feeStatus } from './fees'
+import { lookupCharges } from './admission'
+import { deliveryFee, feeStatus } from './fees'
 
 const DESCRIPTION = 'Message delivery quote generated.'
 
@@ -14,13 +14,13 @@ const DESCRIPTION = 'Message delivery quote generated.'
  */
 export async function quoteSend(db: Db, config: Config, sender: string, query: QuoteQuery) {
   const { messageBox, recipients } = query
-  const keys = [...new Set(recipients.map((r) => r.recipient))]
-  const rules = await ruleFees(db, keys, messageBox, sender)
   // Recipients are echoed as sent: the batch client matches them by string.
-  const charges = chargesFor(
-    recipients.map((r) => ({ recipient: r.given, rule: rules.get(r.recipient) ?? null })),
-    messageBox,
+  const charges = await lookupCharges(
+    db,
     config,
+    sender,
+    messageBox,
+    recipients.map((r) => ({ key: r.recipient, label: r.given })),
   )
   // Every entry carries the box's full delivery fee: the client pays the first payable entry's, once.
   const perSend = deliveryFee(messageBox, config)
