@@ -7,9 +7,11 @@ import { rawBody } from './middleware/raw-body'
 import { serverKey } from './middleware/server-key'
 import { health } from './routes/health'
 import { routes } from './routes'
+import { socketIo } from './routes/socket-io'
 
 /**
- * The relay: CORS, the server key and the bounded raw body for everyone; then the public routes;
+ * The relay: CORS and the server key for everyone; live delivery's `/socket.io/` (its own framing and
+ * bounds, authenticated inside); the bounded raw body; then the public routes;
  * then BRC-104 in front of every other path (Hono runs handlers and middleware in registration order).
  * `protectedRoutes` defaults to the BRC-33 routes; tests mount probe routes behind the same chain.
  */
@@ -17,6 +19,7 @@ export function createApp(protectedRoutes: Hono<AppEnv> = routes) {
   const app = new Hono<AppEnv>({ getPath: pathAsSent })
   app.use(cors)
   app.use(serverKey)
+  app.route('/', socketIo)
   app.use(rawBody)
   app.route('/', health)
   app.route('/', handshake)

@@ -44,6 +44,15 @@ export interface Config {
   maxDevicesPerIdentity: number
   /** A WhatsOnChain-compatible block-header API that confirms payments' merkle roots (CHAIN_TRACKER_URL). */
   chainTrackerUrl: string
+  /** Live delivery (src/live/): how often the server pings a connection, and how long the client waits beyond that. */
+  livePingIntervalMs: number
+  livePingTimeoutMs: number
+  /** A live connection that has not proven an identity (`authenticated`) within this is closed. */
+  liveAuthTimeoutMs: number
+  liveMaxConnectionsPerIdentity: number
+  liveMaxRoomsPerConnection: number
+  /** Largest socket frame or polling body (advertised as Engine.IO's maxPayload). */
+  liveMaxFrameBytes: number
 }
 
 const MiB = 1024 * 1024
@@ -78,8 +87,17 @@ export function readConfig(env: Env): Config {
     pushBoxes: jsonVar(env, 'PUSH_BOXES', '["notifications"]', boxSet),
     maxDevicesPerIdentity: integerVar(env, 'MAX_DEVICES_PER_IDENTITY', 20, 1),
     chainTrackerUrl: urlVar(env, 'CHAIN_TRACKER_URL', DEFAULT_CHAIN_TRACKER_URL),
+    // The client's timer is interval + timeout; Node fires a timer above 2^31-1 ms at once (live-protocol.md §1.1).
+    livePingIntervalMs: integerVar(env, 'LIVE_PING_INTERVAL_MS', 90_000, 1000, MAX_TIMER_MS / 2),
+    livePingTimeoutMs: integerVar(env, 'LIVE_PING_TIMEOUT_MS', 20_000, 1000, MAX_TIMER_MS / 2),
+    liveAuthTimeoutMs: integerVar(env, 'LIVE_AUTH_TIMEOUT_MS', 15_000, 1000),
+    liveMaxConnectionsPerIdentity: integerVar(env, 'LIVE_MAX_CONNECTIONS_PER_IDENTITY', 16, 1),
+    liveMaxRoomsPerConnection: integerVar(env, 'LIVE_MAX_ROOMS_PER_CONNECTION', 32, 1),
+    liveMaxFrameBytes: integerVar(env, 'LIVE_MAX_FRAME_BYTES', 5 * MiB, 1024),
   }
 }
+
+const MAX_TIMER_MS = 2_147_483_647
 
 // The contract's defaults: a notification costs the sender 10 sat to the relay and 10 sat to the recipient.
 const DEFAULT_FEES = '{"notifications":10}'
@@ -105,13 +123,31 @@ type IntegerVarName =
   | 'MAX_LIST_BODY_BYTES'
   | 'MESSAGE_TTL_SECONDS'
   | 'MAX_DEVICES_PER_IDENTITY'
+  | 'LIVE_PING_INTERVAL_MS'
+  | 'LIVE_PING_TIMEOUT_MS'
+  | 'LIVE_AUTH_TIMEOUT_MS'
+  | 'LIVE_MAX_CONNECTIONS_PER_IDENTITY'
+  | 'LIVE_MAX_ROOMS_PER_CONNECTION'
+  | 'LIVE_MAX_FRAME_BYTES'
 type JsonVarName = 'DELIVERY_FEES' | 'DEFAULT_RECIPIENT_FEES' | 'PUSH_BOXES'
 
-function integerVar(env: Env, name: IntegerVarName, fallback: number, min: number): number {
+function integerVar(
+  env: Env,
+  name: IntegerVarName,
+  fallback: number,
+  min: number,
+  max = Number.MAX_SAFE_INTEGER,
+): number {
   const raw = env[name]
   if (raw === undefined || raw === '') return fallback
   const value = Number(raw)
-  if (!Number.isSafeInteger(value) || value < min) throw misconfigured(name, raw, `an integer >= ${min}`)
+  if (!Number.isSafeInteger(value) || value < min || value > max) {
+    throw misconfigured(
+      name,
+      raw,
+      max === Number.MAX_SAFE_INTEGER ? `an integer >= ${min}` : `an integer in ${min}..${max}`,
+    )
+  }
   return value
 }
 

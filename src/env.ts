@@ -1,3 +1,4 @@
+import type { LiveConnection } from './objects/live-connection'
 import type { Mailbox } from './objects/mailbox'
 import type { PushJob } from './push/push-job'
 import type { AuthVariables } from './middleware/brc104-auth'
@@ -8,6 +9,8 @@ import type { ServerKeyVariables } from './middleware/server-key'
 export interface Env {
   DB: D1Database
   MAILBOX: DurableObjectNamespace<Mailbox>
+  /** One per live socket.io connection, named by its Engine.IO sid (src/objects/live-connection.ts). */
+  LIVE: DurableObjectNamespace<LiveConnection>
   /** Secret: the relay's identity private key, 64 hex characters. Never a var, never generated at run time. */
   SERVER_PRIVATE_KEY?: string
   SESSION_IDLE_TTL_SECONDS?: string
@@ -48,6 +51,12 @@ export interface Env {
   FCM_SEND_URL?: string
   /** WhatsOnChain-compatible block-header API that verifies payments (default WhatsOnChain mainnet). */
   CHAIN_TRACKER_URL?: string
+  LIVE_PING_INTERVAL_MS?: string
+  LIVE_PING_TIMEOUT_MS?: string
+  LIVE_AUTH_TIMEOUT_MS?: string
+  LIVE_MAX_CONNECTIONS_PER_IDENTITY?: string
+  LIVE_MAX_ROOMS_PER_CONNECTION?: string
+  LIVE_MAX_FRAME_BYTES?: string
 }
 
 /** The one Hono environment every app, route and middleware of the relay uses. */

@@ -59,6 +59,9 @@ export type RelayErrorCode =
   | 'ERR_INVALID_FCM_TOKEN'
   | 'ERR_INVALID_PLATFORM'
   | 'ERR_INVALID_DEVICE_ID'
+  // live delivery (socket acknowledgements)
+  | 'ERR_NOT_AUTHENTICATED'
+  | 'ERR_INVALID_ROOM'
   // the server itself
   | 'ERR_SERVER_MISCONFIGURED'
   | 'ERR_STORAGE_UNAVAILABLE'
@@ -72,6 +75,7 @@ export function statusFor(code: RelayErrorCode): ContentfulStatusCode {
     case 'ERR_SESSION_NOT_FOUND':
     case 'ERR_REPLAYED_REQUEST':
     case 'ERR_UNSUPPORTED_AUTH_VERSION':
+    case 'ERR_NOT_AUTHENTICATED':
       return 401
     case 'ERR_REQUEST_TOO_LARGE':
     case 'ERR_MESSAGE_BODY_TOO_LARGE':
@@ -127,6 +131,7 @@ export function statusFor(code: RelayErrorCode): ContentfulStatusCode {
     case 'ERR_INVALID_PLATFORM':
     case 'ERR_INVALID_DEVICE_ID':
     case 'ERR_REQUEST_ABORTED':
+    case 'ERR_INVALID_ROOM':
       return 400
   }
 }

@@ -4,6 +4,7 @@ import { pushConsumer } from './push/consumer'
 import type { PushJob } from './push/push-job'
 import { scheduled } from './scheduled'
 
+export { LiveConnection } from './objects/live-connection'
 export { Mailbox } from './objects/mailbox'
 
 const app = createApp()

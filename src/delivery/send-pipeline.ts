@@ -1,19 +1,21 @@
 import { readConfig, type Config } from '../config'
 import { createDb } from '../db/client'
-import { type DeliveryResult, deliverMessages, type Send } from '../db/messages'
+import { type DeliveryResult, deliverMessages, type Send, type StoredForm } from '../db/messages'
 import type { Env } from '../env'
 import { admitSend } from '../permissions/admission'
 import type { Charges } from '../permissions/fees'
 import { enqueuePushes } from '../push/enqueue'
+import { pushLive } from './live-push'
 import { settleStoredForm } from './paid-form'
 import type { SendMessageRequest } from '../validation/send-message'
 import { utf8Length } from '../validation/text'
 
 /**
- * The one send pipeline, for every way a message arrives (HTTP /sendMessage; the live socket later).
+ * The one send pipeline, for every way a message arrives (HTTP /sendMessage and the live socket's sendMessage).
  * The request is validated (checks 1–10); this admits it (permissions and fees, 10a–10b), verifies a payment
  * that is owed (10c, skipped for an idempotent repeat), stores it for every recipient or none (11–12) with
- * the payment's claim, and, after the commit, queues its pushes outside the response.
+ * the payment's claim, and, after the commit, queues its device pushes and pushes it to the recipients' live
+ * connections, both outside the response.
  * The admission's read runs alongside the store's own reads: one storage round trip before the write.
  * @param background keeps work alive after the response (`waitUntil`).
  */
@@ -27,6 +29,7 @@ export async function runSend(
   const db = createDb(env.DB)
   const send = toSend(request, sender, config, Date.now())
   let charges: Charges | undefined
+  let form: StoredForm | undefined
   const results = await deliverMessages(db, send, {
     admit: async () => {
       charges = await admitSend(db, config, {
@@ -36,8 +39,8 @@ export async function runSend(
         hasPayment: request.hasPayment,
       })
     },
-    finalize: (fresh) =>
-      settleStoredForm(
+    finalize: async (fresh) =>
+      (form = await settleStoredForm(
         {
           sender,
           message: request.message,
@@ -50,10 +53,13 @@ export async function runSend(
         },
         fresh,
         config,
-      ),
+      )),
   })
   const stored = results.filter((r) => !r.duplicate)
-  background(enqueuePushes(env, config, { sender, messageBox: send.messageBox, stored }))
+  const committed = { sender, messageBox: send.messageBox, stored }
+  background(enqueuePushes(env, config, committed))
+  // Only a send that stored something settled its form; an idempotent repeat was pushed the first time.
+  if (form && stored.length > 0) background(pushLive(env, committed, form))
   return results
 }
 

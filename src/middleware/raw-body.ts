@@ -19,7 +19,8 @@ export const rawBody = createMiddleware<{ Bindings: Env; Variables: RawBodyVaria
   },
 )
 
-async function readLimited(request: Request, limit: number): Promise<Uint8Array> {
+/** The body of `request`, at most `limit` bytes. @throws RelayError ERR_REQUEST_TOO_LARGE */
+export async function readLimited(request: Request, limit: number): Promise<Uint8Array> {
   const declared = request.headers.get('content-length')
   if (declared !== null && /^\d+$/.test(declared)) {
     // HTTP framing bounds the body by its Content-Length, so one native read is safe (and much

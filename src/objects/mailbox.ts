@@ -2,16 +2,21 @@ import { DurableObject } from 'cloudflare:workers'
 import { type Config, readConfig } from '../config'
 import { createDb } from '../db/client'
 import { deleteAcknowledged } from '../db/messages'
+import type { LivePush } from '../delivery/live-push'
 import type { Env } from '../env'
+import { liveConnection } from './live-connection'
+import { type JoinResult, LiveRegistry } from './live-registry'
 import { RequestRateWindow } from './request-rate'
 import { type ClaimResult, type CleanupBudget, type SessionLimits, SessionStore } from './session-store'
 
 /**
- * One per identity key: that identity's BRC-104 sessions and consumed request nonces, and the place
- * where its message acknowledgements are serialized. Called through typed RPC methods only.
+ * One per identity key: that identity's BRC-104 sessions and consumed request nonces, the place
+ * where its message acknowledgements are serialized, and the registry of its live connections and
+ * their rooms (where pushes for it go). Called through typed RPC methods only.
  */
 export class Mailbox extends DurableObject<Env> {
   private readonly sessions: SessionStore
+  private readonly live: LiveRegistry
   /** This identity's authenticated requests in the current minute (memory only, see RequestRateWindow). */
   private readonly requestRate = new RequestRateWindow()
   /** The tail of this identity's acknowledgement queue: each one starts when the previous has settled. */
@@ -21,6 +26,7 @@ export class Mailbox extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env)
     this.sessions = new SessionStore(ctx.storage.sql)
+    this.live = new LiveRegistry(ctx.storage.sql)
   }
 
   /**
@@ -74,6 +80,52 @@ export class Mailbox extends DurableObject<Env> {
   }
 
   /**
+   * Live delivery: registers a connection that proved this identity. Returns the connections dropped to
+   * stay within LIVE_MAX_CONNECTIONS_PER_IDENTITY (oldest first), for the caller to close.
+   */
+  async attachLive(connection: string): Promise<string[]> {
+    return this.live.attach(connection, Date.now(), readConfig(this.env).liveMaxConnectionsPerIdentity)
+  }
+
+  /** Adds one of this identity's boxes to a registered connection's rooms (LIVE_MAX_ROOMS_PER_CONNECTION). */
+  async joinLive(connection: string, box: string): Promise<JoinResult> {
+    return this.live.join(connection, box, readConfig(this.env).liveMaxRoomsPerConnection)
+  }
+
+  async leaveLive(connection: string, box: string): Promise<void> {
+    this.live.leave(connection, box)
+  }
+
+  /** Forgets a closed connection; once none is left, the alarm checks whether this object can go. */
+  async detachLive(connection: string): Promise<void> {
+    this.live.detach(connection)
+    if (this.live.isEmpty()) await this.armAlarmBy(Date.now() + CLEANUP_PAUSE_MS)
+  }
+
+  /**
+   * Pushes a committed message to this identity's connections in `box` (each signs it for its own
+   * session). A connection whose object no longer holds it is forgotten. Returns how many took it.
+   */
+  async pushLive(box: string, push: LivePush): Promise<number> {
+    const connections = this.live.connectionsIn(box)
+    if (connections.length === 0) return 0
+    const outcomes = await Promise.all(
+      connections.map((connection) =>
+        liveConnection(this.env, connection)
+          .deliver(box, push)
+          .catch((error) => {
+            console.warn('live push to a connection failed:', String(error))
+            return 'failed' as const
+          }),
+      ),
+    )
+    outcomes.forEach((outcome, i) => {
+      if (outcome === 'gone') this.live.detach(connections[i]!)
+    })
+    return outcomes.filter((outcome) => outcome === 'delivered').length
+  }
+
+  /**
    * Alarm: one bounded cleanup pass (expired sessions, then replay records of ended sessions, by count),
    * re-armed at once while work is left, else for the next expiry. A Mailbox left with nothing at all
    * deletes its storage and its alarm, so identities that only ever handshook leave nothing behind.
@@ -90,6 +142,7 @@ export class Mailbox extends DurableObject<Env> {
       await this.ctx.storage.deleteAlarm()
       await this.ctx.storage.deleteAll()
       this.sessions.forgetSchema()
+      this.live.forgetSchema()
       return
     }
     await this.scheduleCleanup(limits, now)

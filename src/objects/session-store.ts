@@ -348,7 +348,8 @@ export class SessionStore {
   }
 }
 
-function hasTable(sql: SqlStorage, name: string): boolean {
+/** Whether this object's SQLite has table `name` (a read: asking creates nothing). */
+export function hasTable(sql: SqlStorage, name: string): boolean {
   return (
     sql
       .exec<{ n: number }>("SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' AND name = ?", name)

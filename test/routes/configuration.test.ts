@@ -71,7 +71,7 @@ describe('limits are wrangler vars', () => {
     expect(await res.json()).toMatchObject({ status: 'error', code: 'ERR_SERVER_MISCONFIGURED' })
   })
 
-  const badJsonVars: [string, string][] = [
+  const badVars: [string, string][] = [
     ['DELIVERY_FEES', 'not json'],
     ['DELIVERY_FEES', '{"notifications":-1}'], // the relay's own fee cannot block
     ['DELIVERY_FEES', '{"notifications":1.5}'],
@@ -81,8 +81,12 @@ describe('limits are wrangler vars', () => {
     ['DEFAULT_RECIPIENT_FEES', '{" padded ":1}'],
     ['PUSH_BOXES', '"notifications"'],
     ['PUSH_BOXES', '[""]'],
+    ['LIVE_PING_INTERVAL_MS', '500'], // under a second: a wake-up per ping would cost more than it finds
+    ['LIVE_PING_TIMEOUT_MS', '2147483647'], // interval + timeout must stay a valid Node timer in the client
+    ['LIVE_MAX_FRAME_BYTES', '5 MiB'],
+    ['LIVE_MAX_CONNECTIONS_PER_IDENTITY', '0'],
   ]
-  for (const [name, value] of badJsonVars) {
+  for (const [name, value] of badVars) {
     it(`${name}=${value} is a loud 500 ERR_SERVER_MISCONFIGURED naming the var`, async () => {
       const relay = relayWithEnv({ [name]: value })
       const res = await relay.fetch(`${RELAY_ORIGIN}/sendMessage`, { method: 'POST', body: '{}' })

@@ -1,4 +1,5 @@
 import { Hono } from 'hono'
+import { answerInitialRequest, invalidHandshake, requireIdentityKey } from '../../brc103/initial-response'
 import { base64Bytes, randomBytes, toBase64 } from '../../crypto/encoding'
 import type { ServerKey } from '../../crypto/server-key'
 import type { Env } from '../../env'
@@ -7,17 +8,15 @@ import { isJsonObject, parseJsonBody } from '../../http/json-body'
 import { mailbox } from '../../objects/mailbox'
 import type { RawBodyVariables } from '../raw-body'
 import type { ServerKeyVariables } from '../server-key'
-import { AUTH_VERSION, isCompressedKeyHex } from './auth-headers'
+import { AUTH_VERSION } from './auth-headers'
 import { limitHandshakes, rateLimited } from './rate-limit'
-import { createServerNonce, isServerNonce } from './server-nonce'
+import { isServerNonce } from './server-nonce'
 import { claimNonce, sessionNotFound, withSessionStore } from './session-errors'
 
 type HandshakeEnv = { Bindings: Env; Variables: RawBodyVariables & ServerKeyVariables }
 type AuthMessage = Record<string, unknown>
 
 const utf8 = new TextEncoder()
-/** We request no certificates (BRC-33 identifies parties by key alone). */
-const NO_CERTIFICATES = { certifiers: [], types: {} }
 
 /**
  * `POST /.well-known/auth`: the unauthenticated half of BRC-104 (protocol.md §2, §8).
@@ -48,25 +47,10 @@ export const handshake = new Hono<HandshakeEnv>().post('/.well-known/auth', asyn
 
 /** Opens a session: signs `clientNonce ‖ S` for the client, stores the session, then answers. */
 async function initialResponse(env: Env, key: ServerKey, message: AuthMessage) {
-  const identityKey = requireIdentityKey(message.identityKey)
-  const clientNonce = message.initialNonce
-  if (typeof clientNonce !== 'string' || !base64Bytes(clientNonce, 48)) {
-    invalid('initialNonce must be base64 of 48 bytes.')
-  }
-  const serverNonce = await createServerNonce(key.nonceKey, identityKey)
-  const data = concat(base64Bytes(clientNonce, 48)!, base64Bytes(serverNonce, 48)!)
-  // Signing first also proves the identity key is a point on the curve before anything is stored.
-  const signature = await signOrReject(key, data, `${clientNonce} ${serverNonce}`, identityKey)
+  const opening = await answerInitialRequest(key, message)
+  const { identityKey, serverNonce, clientNonce } = opening
   await withSessionStore(() => mailbox(env, identityKey).openSession(identityKey, serverNonce, clientNonce))
-  return {
-    version: AUTH_VERSION,
-    messageType: 'initialResponse',
-    identityKey: key.identityKey,
-    initialNonce: serverNonce,
-    yourNonce: clientNonce,
-    requestedCertificates: NO_CERTIFICATES,
-    signature: Array.from(signature),
-  }
+  return opening.response
 }
 
 /** Answers a signed certificateRequest with an empty, signed certificateResponse (protocol.md §8). */
@@ -108,20 +92,6 @@ async function certificateResponse(env: Env, key: ServerKey, message: AuthMessag
   }
 }
 
-function requireIdentityKey(value: unknown): string {
-  const key = typeof value === 'string' ? value.toLowerCase() : ''
-  if (!isCompressedKeyHex(key)) invalid('identityKey must be a 33-byte compressed public key in hex.')
-  return key
-}
-
-async function signOrReject(key: ServerKey, data: Uint8Array, keyID: string, counterparty: string) {
-  try {
-    return await key.signer.sign(data, keyID, counterparty)
-  } catch {
-    invalid('identityKey is not a valid secp256k1 public key.')
-  }
-}
-
 function isByteArray(value: unknown): value is number[] {
   return (
     Array.isArray(value) &&
@@ -129,13 +99,6 @@ function isByteArray(value: unknown): value is number[] {
     value.length <= 72 &&
     value.every((b) => Number.isInteger(b) && b >= 0 && b <= 255)
   )
-}
-
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length)
-  out.set(a)
-  out.set(b, a.length)
-  return out
 }
 
 /** At most this many characters of a client's value are echoed in an error (a 2 MB field is not). */
@@ -148,5 +111,5 @@ function echo(value: unknown): string {
 }
 
 function invalid(description: string): never {
-  throw new RelayError('ERR_INVALID_HANDSHAKE', description)
+  throw invalidHandshake(description)
 }

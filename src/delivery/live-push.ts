@@ -1,0 +1,34 @@
+import type { StoredForm } from '../db/messages'
+import type { Env } from '../env'
+import { mailbox } from '../objects/mailbox'
+
+/** What a live push carries: the `sendMessage-<R>-<box>` event's data (contract.md "Live delivery"). */
+export interface LivePush {
+  sender: string
+  messageId: string
+  /** The body exactly as stored and listed (a paid send's wrapper with this recipient's outputs). */
+  body: string
+}
+
+/**
+ * Pushes each newly stored message to its recipient's live connections in that box, through the
+ * recipient's Mailbox (the one place that knows its rooms). Called after the commit and outside the
+ * response: it never throws, and a recipient with no connection is not an error (the message waits in D1
+ * and is listed as always).
+ */
+export async function pushLive(
+  env: Env,
+  send: { sender: string; messageBox: string; stored: { recipient: string; messageId: string }[] },
+  form: StoredForm,
+): Promise<void> {
+  await Promise.all(
+    send.stored.map(async ({ recipient, messageId }) => {
+      const body = form.body + (form.suffixes?.get(recipient) ?? '')
+      try {
+        await mailbox(env, recipient).pushLive(send.messageBox, { sender: send.sender, messageId, body })
+      } catch (error) {
+        console.warn('live push failed; the message is stored and listed:', String(error))
+      }
+    }),
+  )
+}

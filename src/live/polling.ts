@@ -1,0 +1,54 @@
+import { encodePollingBody, type EnginePacket } from './engine-io'
+
+/**
+ * The long-polling side of one connection, in memory: packets waiting for the client, and the one GET
+ * the server holds until it has something to say (live-protocol.md §1.2). Memory is enough: while a
+ * client polls, a request is always in flight, so the object is not evicted.
+ */
+export class PollingOutbox {
+  private readonly queue: EnginePacket[] = []
+  private held: ((body: string) => void) | null = null
+  private timer: number | null = null
+
+  /** Queues packets and answers the held GET with them, if one is waiting. */
+  send(...packets: EnginePacket[]): void {
+    this.queue.push(...packets)
+    if (this.held) this.answer()
+  }
+
+  /**
+   * Answers a GET: at once with what is queued, else when something is (held at most `maxHoldMs`, then
+   * a noop). A new GET ends a held one with a noop (the client abandoned it).
+   */
+  poll(maxHoldMs: number): Promise<string> {
+    if (this.held) this.release()
+    if (this.queue.length > 0) return Promise.resolve(this.drain())
+    return new Promise((resolve) => {
+      this.held = resolve
+      this.timer = setTimeout(() => this.release(), maxHoldMs)
+    })
+  }
+
+  /** Ends a held GET with a noop: the client then polls again (or, mid-upgrade, completes it: §1.3 rule 2). */
+  release(): void {
+    if (!this.held) return
+    this.queue.push({ type: 'noop' })
+    this.answer()
+  }
+
+  /** Everything queued, for the WebSocket that takes over after an upgrade. */
+  takeQueued(): EnginePacket[] {
+    return this.queue.splice(0)
+  }
+
+  private answer(): void {
+    const resolve = this.held!
+    this.held = null
+    clearTimeout(this.timer)
+    resolve(this.drain())
+  }
+
+  private drain(): string {
+    return encodePollingBody(this.queue.splice(0))
+  }
+}
