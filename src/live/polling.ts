@@ -9,6 +9,8 @@ export class PollingOutbox {
   private readonly queue: EnginePacket[] = []
   private held: ((body: string) => void) | null = null
   private timer: number | null = null
+  /** Set once the client probed a WebSocket: from then on no GET is held (live-protocol.md §1.3 rule 2). */
+  private upgrading = false
 
   /** Queues packets and answers the held GET with them, if one is waiting. */
   send(...packets: EnginePacket[]): void {
@@ -22,6 +24,7 @@ export class PollingOutbox {
    */
   poll(maxHoldMs: number): Promise<string> {
     if (this.held) this.release()
+    if (this.upgrading) this.queue.push({ type: 'noop' })
     if (this.queue.length > 0) return Promise.resolve(this.drain())
     return new Promise((resolve) => {
       this.held = resolve
@@ -29,7 +32,16 @@ export class PollingOutbox {
     })
   }
 
-  /** Ends a held GET with a noop: the client then polls again (or, mid-upgrade, completes it: §1.3 rule 2). */
+  /**
+   * The client is probing a WebSocket: it waits for its GET in flight (which may not have reached us yet)
+   * before it completes the upgrade, so that GET and any later one is answered at once.
+   */
+  beginUpgrade(): void {
+    this.upgrading = true
+    this.release()
+  }
+
+  /** Ends a held GET with a noop: the client then polls again. */
   release(): void {
     if (!this.held) return
     this.queue.push({ type: 'noop' })

@@ -225,7 +225,7 @@ export class LiveConnection extends DurableObject<Env> {
     if (!state) return ws.close(1000)
     if (message === '2probe') {
       ws.send('3probe')
-      this.polling.release()
+      this.polling.beginUpgrade()
     } else if (message === '5') {
       state.transport = 'websocket'
       this.save(state)
