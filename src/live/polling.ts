@@ -41,6 +41,11 @@ export class PollingOutbox {
     this.release()
   }
 
+  /** The probe closed before the client's `5`: polling goes on as before, GETs are held again. */
+  abandonUpgrade(): void {
+    this.upgrading = false
+  }
+
   /** Ends a held GET with a noop: the client then polls again. */
   release(): void {
     if (!this.held) return

@@ -119,8 +119,7 @@ export class LiveConnection extends DurableObject<Env> {
   }
 
   async webSocketClose(ws: WebSocket, code: number): Promise<void> {
-    const attachment = ws.deserializeAttachment() as SocketAttachment | null
-    if (attachment?.role === 'main') await this.end({ notify: false })
+    await this.socketGone(ws)
     try {
       ws.close(code === 1005 || code === 1006 ? 1000 : code)
     } catch {
@@ -129,8 +128,14 @@ export class LiveConnection extends DurableObject<Env> {
   }
 
   async webSocketError(ws: WebSocket): Promise<void> {
+    await this.socketGone(ws)
+  }
+
+  /** The connection's WebSocket ends it; a probe that ends before `5` leaves the client on polling. */
+  private async socketGone(ws: WebSocket): Promise<void> {
     const attachment = ws.deserializeAttachment() as SocketAttachment | null
     if (attachment?.role === 'main') await this.end({ notify: false })
+    else this.polling.abandonUpgrade()
   }
 
   /**
