@@ -5,6 +5,10 @@ declare global {
     interface Env {
       DB: D1Database
       MAILBOX: DurableObjectNamespace<import('../src/objects/mailbox').Mailbox>
+      LIVE: DurableObjectNamespace<import('../src/objects/live-connection').LiveConnection>
+      /** wrangler.toml [vars] the tests read. */
+      MAX_MESSAGE_BODY_BYTES: string
+      LIVE_MAX_FRAME_BYTES: string
       SERVER_PRIVATE_KEY: string
       HANDSHAKE_RATE_LIMITER: RateLimit
       PUSH_QUEUE: Queue<import('../src/push/push-job').PushJob>

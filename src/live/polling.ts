@@ -8,7 +8,7 @@ import { encodePollingBody, type EnginePacket } from './engine-io'
 export class PollingOutbox {
   private readonly queue: EnginePacket[] = []
   private held: ((body: string) => void) | null = null
-  private timer: number | null = null
+  private timer: ReturnType<typeof setTimeout> | undefined
   /** Set once the client probed a WebSocket: from then on no GET is held (live-protocol.md §1.3 rule 2). */
   private upgrading = false
 
@@ -61,7 +61,7 @@ export class PollingOutbox {
   private answer(): void {
     const resolve = this.held!
     this.held = null
-    clearTimeout(this.timer)
+    if (this.timer !== undefined) clearTimeout(this.timer)
     resolve(this.drain())
   }
 

@@ -15,7 +15,14 @@ import { RelayError } from '../errors'
 import { isJsonObject } from '../http/json-body'
 import { readLimited } from '../middleware/raw-body'
 import { addSession, type ConnectionState, newConnectionState, SeenNonces } from '../live/connection-state'
-import { decodeFrame, decodePollingBody, encodeFrame, type EnginePacket, openPacket } from '../live/engine-io'
+import {
+  decodeFrame,
+  decodePollingBody,
+  encodeFrame,
+  encodePollingBody,
+  type EnginePacket,
+  openPacket,
+} from '../live/engine-io'
 import { handleEvent } from '../live/events'
 import { PollingOutbox } from '../live/polling'
 import {
@@ -65,6 +72,11 @@ export class LiveConnection extends DurableObject<Env> {
   /** Heartbeat of a polling connection (in memory: a polling client always has a request in flight). */
   private pollingPingSentAt: number | null = null
   private pollingPongAt = 0
+  /**
+   * The client said goodbye (socket.io `41`) over polling: everything is gone, but its Engine.IO session
+   * lingers in memory until its `1`, which is answered `ok` as engine.io does (live-protocol.md §1.5).
+   */
+  private saidGoodbye = false
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env)
@@ -188,6 +200,7 @@ export class LiveConnection extends DurableObject<Env> {
 
   private async poll(): Promise<Response> {
     const state = this.load()
+    if (!state && this.saidGoodbye) return textResponse(encodePollingBody([{ type: 'noop' }]))
     if (!state) return engineError(1, 'Session ID unknown')
     if (state.transport !== 'polling') return engineError(3, 'Bad request')
     const config = readConfig(this.env)
@@ -195,19 +208,26 @@ export class LiveConnection extends DurableObject<Env> {
   }
 
   private async post(request: Request, config: Config): Promise<Response> {
-    const state = this.load()
-    if (!state) return engineError(1, 'Session ID unknown')
-    if (state.transport !== 'polling') return engineError(3, 'Bad request')
+    // The body is read (bounded) before any answer: a request answered before its body was consumed
+    // leaves the Worker forwarding a stream nobody reads.
     let body: Uint8Array
     try {
       body = await readLimited(request, config.liveMaxFrameBytes)
     } catch (error) {
       // Engine.IO's answer to a payload over maxPayload: 413, and the session is over.
-      await this.end({ notify: false })
+      if (this.load()) await this.end({ notify: false })
       const tooLarge = error instanceof RelayError && error.code === 'ERR_REQUEST_TOO_LARGE'
       return new Response(tooLarge ? 'payload too large' : 'bad request', { status: tooLarge ? 413 : 400 })
     }
-    for (const packet of decodePollingBody(new TextDecoder().decode(body))) await this.onPacket(packet)
+    const packets = decodePollingBody(new TextDecoder().decode(body))
+    const state = this.load()
+    if (!state && this.saidGoodbye) {
+      if (packets.some((p) => p.type === 'close')) this.saidGoodbye = false
+      return textResponse('ok')
+    }
+    if (!state) return engineError(1, 'Session ID unknown')
+    if (state.transport !== 'polling') return engineError(3, 'Bad request')
+    for (const packet of packets) await this.onPacket(packet)
     return textResponse('ok')
   }
 
@@ -272,7 +292,10 @@ export class LiveConnection extends DurableObject<Env> {
       this.save(state)
       return this.sendPacket({ type: 'message', data: connectPacket(state.socketSid) })
     }
-    if (packet.type === PacketType.DISCONNECT) return this.end({ notify: false })
+    if (packet.type === PacketType.DISCONNECT) {
+      this.saidGoodbye = this.mainSocket() === undefined
+      return this.end({ notify: false })
+    }
     if (packet.type !== PacketType.EVENT || state.socketSid === null) return
     const [name, message] = Array.isArray(packet.data) ? packet.data : []
     if (name !== AUTH_EVENT || !isJsonObject(message)) return
@@ -345,7 +368,9 @@ export class LiveConnection extends DurableObject<Env> {
         // already closed
       }
     }
-    this.polling.send({ type: 'close' })
+    // A held GET ends: with Engine.IO's close when the server ends it, with a noop when the client did.
+    if (options.notify) this.polling.send({ type: 'close' })
+    else this.polling.release()
     this.state = null
     this.nonces.forget()
     await this.ctx.storage.deleteAlarm()

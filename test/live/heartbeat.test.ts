@@ -1,6 +1,5 @@
 import { env, runDurableObjectAlarm, runInDurableObject, SELF } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
-import { liveConnection } from '../../src/objects/live-connection'
 import { RELAY_ORIGIN, withTimeout } from '../helpers/relay'
 import { joinOwn, sendLive, uniqueBox, useLiveClients } from '../helpers/live'
 
@@ -34,7 +33,7 @@ async function silentSocket() {
 
 /** Moves the connection's clock back by `ms`: its opening and its last ping happened that much earlier. */
 async function rewind(sid: string, ms: number): Promise<void> {
-  await runInDurableObject(liveConnection(env, sid), (instance: any, state) => {
+  await inConnection(sid, (instance, state) => {
     const stored = state.storage.kv.get<any>('state')
     state.storage.kv.put('state', { ...stored, openedAt: stored.openedAt - ms })
     instance.state = undefined // re-read from storage, as after hibernation
@@ -46,23 +45,29 @@ async function rewind(sid: string, ms: number): Promise<void> {
   })
 }
 
+/** The connection object of `sid` (typed loosely: the RPC type of the class is too deep for runInDurableObject). */
+const stubOf = (sid: string) => env.LIVE.getByName(sid) as unknown as DurableObjectStub
+
+/** Runs `fn` inside the connection object of `sid`, with its (private) fields at hand. */
+function inConnection<R>(sid: string, fn: (instance: any, state: DurableObjectState) => R): Promise<R> {
+  return runInDurableObject(stubOf(sid), fn as (instance: unknown, state: DurableObjectState) => R)
+}
+
 const settle = () => new Promise((resolve) => setTimeout(resolve, 100))
 
 describe('live heartbeat and deadlines (the alarm)', () => {
   it('a connection that has not authenticated by LIVE_AUTH_TIMEOUT_MS gets "41" and is closed; its storage is gone', async () => {
     const silent = await silentSocket()
     await rewind(silent.sid, config.authTimeout - 1000)
-    await runDurableObjectAlarm(liveConnection(env, silent.sid))
+    await runDurableObjectAlarm(stubOf(silent.sid))
     await settle()
     expect(silent.frames).not.toContain('41')
     await rewind(silent.sid, 2000)
-    await runDurableObjectAlarm(liveConnection(env, silent.sid))
+    await runDurableObjectAlarm(stubOf(silent.sid))
     await settle()
     expect(silent.frames).toContain('41')
     expect(silent.isClosed()).toBe(true)
-    const keys = await runInDurableObject(liveConnection(env, silent.sid), (_i, state) => [
-      ...state.storage.kv.list(),
-    ])
+    const keys = await inConnection(silent.sid, (_i, state) => [...state.storage.kv.list()])
     expect(keys).toEqual([])
   })
 
@@ -70,18 +75,18 @@ describe('live heartbeat and deadlines (the alarm)', () => {
     const silent = await silentSocket()
     expect(silent.frames[0]).toContain(`"pingInterval":${config.pingInterval}`)
     // Keep it from the auth deadline: the point here is the ping.
-    await runInDurableObject(liveConnection(env, silent.sid), (instance: any, state) => {
+    await inConnection(silent.sid, (instance, state) => {
       const stored = state.storage.kv.get<any>('state')
       state.storage.kv.put('state', { ...stored, identity: '02'.padEnd(66, '0') })
       instance.state = undefined
     })
     await rewind(silent.sid, config.pingInterval)
-    await runDurableObjectAlarm(liveConnection(env, silent.sid))
+    await runDurableObjectAlarm(stubOf(silent.sid))
     await settle()
     expect(silent.frames.filter((f) => f === '2')).toHaveLength(1)
     expect(silent.isClosed()).toBe(false)
     await rewind(silent.sid, config.pingTimeout)
-    await runDurableObjectAlarm(liveConnection(env, silent.sid))
+    await runDurableObjectAlarm(stubOf(silent.sid))
     await settle()
     expect(silent.isClosed()).toBe(true)
     expect(silent.frames).not.toContain('41')
@@ -93,7 +98,7 @@ describe('live heartbeat and deadlines (the alarm)', () => {
     await joinOwn(bob, box)
     for (let round = 0; round < 3; round++) {
       await rewind(bob.open.sid, config.pingInterval)
-      await runDurableObjectAlarm(liveConnection(env, bob.open.sid))
+      await runDurableObjectAlarm(stubOf(bob.open.sid))
       await settle()
     }
     expect(bob.receivedPackets.filter((p) => p === '2')).toHaveLength(3)
