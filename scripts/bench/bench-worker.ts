@@ -12,6 +12,11 @@
  * - `floor-*`: the same elliptic-curve work written directly against @noble/curves' public API.
  * - `baseline-*`: the Express reference's way, a long-lived @bsv/sdk `Peer` over a ProtoWallet
  *   (verifyNonce + verifySignature per request, createSignature per response, createNonce per handshake).
+ * - `real-delivered`: one delivered message (send → list → acknowledge) through the real app, real D1 and
+ *   Mailbox (real-app.ts).
+ *
+ * `/bench/costs` counts what each relay operation is billed for, through the real app with metered
+ * bindings (operation-costs.ts); it times nothing.
  */
 import {
   CompletedProtoWallet,
@@ -46,8 +51,13 @@ import { parseAuthHeaders } from '../../src/middleware/brc104-auth/auth-headers'
 import { createServerNonce, isServerNonce } from '../../src/middleware/brc104-auth/server-nonce'
 import { signResponse } from '../../src/middleware/brc104-auth/sign-response'
 import type { ServerKey } from '../../src/crypto/server-key'
+import type { BenchEnv } from './metering'
+import { measureCosts } from './operation-costs'
+import { prepareRealDelivered } from './real-app'
 
+export { LiveConnection } from '../../src/objects/live-connection'
 export { Mailbox } from '../../src/objects/mailbox'
+export { CountedLiveConnection, CountedMailbox } from './counted-objects'
 
 const ORIGIN = 'https://relay.bench'
 const AUTH_PROTOCOL: [2, string] = [2, 'auth message signature']
@@ -96,6 +106,11 @@ export default {
         const key = await loadServerKey(env.SERVER_PRIVATE_KEY)
         return Response.json({ identityKey: key.identityKey })
       }
+      if (url.pathname === '/bench/costs') {
+        // Billed operations per relay operation, counted through the real app (operation-costs.ts).
+        const key = await loadServerKey(env.SERVER_PRIVATE_KEY)
+        return Response.json(await measureCosts(env as BenchEnv, key.identityKey))
+      }
       const name = url.searchParams.get('case') ?? ''
       if (url.pathname === '/bench/prepare') {
         const n = Number(url.searchParams.get('n') ?? '1')
@@ -134,6 +149,8 @@ async function prepare(name: string, n: number, env: Env, ctx: ExecutionContext)
       return prepareOursHandshake(n, env, ctx, false)
     case 'ours-handshake-returning':
       return prepareOursHandshake(n, env, ctx, true)
+    case 'real-delivered':
+      return prepareRealDelivered(n, env, key.identityKey)
     case 'signer-general-small':
     case 'signer-general-64k':
       return prepareSignerGeneral(n, size, key.signer, key.identityKey)
@@ -732,7 +749,7 @@ async function prepareDiagnostic(
     }
     case 'diag-auth-parsing-small': {
       // verifyRequest's non-crypto steps: header checks, the MAC of S, URL, signed headers, preimage.
-      const serverNonce = await createServerNonce(key.nonceKey)
+      const serverNonce = await createServerNonce(key.nonceKey, client.identityKey)
       const shape = requestShape('small')
       const headers: Array<[string, string]> = [
         ['content-type', 'application/json'],
@@ -746,7 +763,8 @@ async function prepareDiagnostic(
       return loop(async () => {
         const request = new Request(ORIGIN + shape.path, { method: 'POST', headers, body: shape.body })
         const auth = parseAuthHeaders(request.headers)
-        if (!(await isServerNonce(key.nonceKey, auth.serverNonce))) throw new Error('bad S')
+        if (!(await isServerNonce(key.nonceKey, auth.serverNonce, client.identityKey)))
+          throw new Error('bad S')
         const url = new URL(request.url)
         return requestPreimage({
           requestId: auth.requestId,
@@ -765,6 +783,7 @@ async function prepareDiagnostic(
         clientNonce: toBase64(randomBytes(48)),
         requestIdBase64: toBase64(randomBytes(32)),
         requestId: randomBytes(32),
+        rateLimited: null,
       }
       return loop(async () => {
         const res = await signResponse(Response.json(LIST_RESPONSE), verified, key)

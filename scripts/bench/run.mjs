@@ -1,24 +1,27 @@
 // `npm run bench`: what an authenticated request costs, against the crypto floor and the Express-style
 // baseline, all measured in this one run on this machine; then end to end under `wrangler dev`.
-// Prints one markdown table and writes it to bench-results/latest.md (about 1.5 minutes, 5 at most).
+// Then what Cloudflare bills for each operation (counted through the real routes) and the cost of a million
+// delivered messages. Prints markdown and writes it to bench-results/latest.md (about 2 minutes, 5 at most).
 //
 //   npm run bench                       the report
 //   npm run bench -- --quick            a short smoke run (2 rounds, small batches, 4 s end to end)
 //   npm run bench -- --diag             where one request's time goes, piece by piece (no report file)
 //   npm run bench -- --diag --only=a,b  just those cases (names as in CASES / DIAG_CASES_ALL)
 //   npm run bench -- --profile[=CASE]   V8 CPU profile of one batch (default ours-general-small)
+//   npm run bench -- --cost-detail      also every statement and call behind the cost counts
 //   --clients=K --seconds=S             the end-to-end load (default 4 clients, 15 s)
 //   --state-dir=DIR                     local DO/D1 state (default /dev/shm, else the OS temp dir)
 //
 // workerd's clocks stand still during pure CPU work, so each figure comes from one bench-worker
 // invocation running a whole batch, timed from outside: workerd's CPU time from /proc (all threads,
 // the Mailbox DO included) and the wall clock, minus an empty invocation's cost, divided by the batch.
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { cpus, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { randomBytes } from 'node:crypto'
 import { execSync } from 'node:child_process'
+import { costSection } from './cost.mjs'
 import { clientCryptoCost, runEndToEnd } from './e2e.mjs'
 import { profileCase } from './profile.mjs'
 import { freePort, migrateLocal, snapshotWorker, startWranglerDev, stopAll } from './wrangler-dev.mjs'
@@ -44,6 +47,8 @@ const CASES = [
   ['baseline-general-64k', 25],
   ['baseline-handshake', 20],
   ['baseline-fresh-wallet-small', 12],
+  // the real routes: one delivered message (3 requests)
+  ['real-delivered', 20],
   // where the time goes
   ['diag-mw-no-do-small', 100],
   ['diag-mw-no-do-64k', 80],
@@ -145,14 +150,27 @@ const STATE_DIR =
   process.argv.find((a) => a.startsWith('--state-dir='))?.slice(12) ??
   (existsSync('/dev/shm') ? '/dev/shm' : tmpdir())
 
-async function microBench(log, cases = CASES) {
+/** wrangler.toml's [vars]: the bench worker's real routes run with production's settings. */
+function productionVars() {
+  const text = readFileSync('wrangler.toml', 'utf8')
+  const section = /^\[vars\][^\n]*\n([\s\S]*?)(?=^\[)/m.exec(text)?.[1] ?? ''
+  const vars = {}
+  for (const [, name, double, single] of section.matchAll(/^([A-Z0-9_]+)\s*=\s*(?:"([^"]*)"|'([^']*)')/gm)) {
+    vars[name] = double ?? single
+  }
+  return vars
+}
+
+async function microBench(log, cases = CASES, { costs = false } = {}) {
   const persistTo = mkdtempSync(join(STATE_DIR, 'brc33-bench-'))
   const build = mkdtempSync(join(tmpdir(), 'brc33-bench-build-'))
+  const config = snapshotWorker('scripts/bench/wrangler.bench.toml', build)
+  migrateLocal(persistTo, config)
   const worker = await startWranglerDev({
-    config: snapshotWorker('scripts/bench/wrangler.bench.toml', build),
+    config,
     port: await freePort(),
     persistTo,
-    vars: { SERVER_PRIVATE_KEY: randomServerKey() },
+    vars: { ...productionVars(), SERVER_PRIVATE_KEY: randomServerKey() },
     readyPath: '/bench/ping',
   })
   try {
@@ -187,7 +205,17 @@ async function microBench(log, cases = CASES) {
       }
       log(`  round ${round + 1}/${ROUNDS} done`)
     }
-    return { samples, overhead: { cpu: median(overhead.cpu), wall: median(overhead.wall) }, firstRequest }
+    let costCounts
+    if (costs) {
+      log('bench: cost counts (real routes, metered bindings)')
+      costCounts = await post(worker.origin, '/bench/costs')
+    }
+    return {
+      samples,
+      overhead: { cpu: median(overhead.cpu), wall: median(overhead.wall) },
+      firstRequest,
+      costCounts,
+    }
   } finally {
     await worker.stop()
     rmSync(persistTo, { recursive: true, force: true })
@@ -249,7 +277,7 @@ async function main() {
       config: snapshotWorker('scripts/bench/wrangler.bench.toml', build),
       port: await freePort(),
       persistTo,
-      vars: { SERVER_PRIVATE_KEY: randomServerKey() },
+      vars: { ...productionVars(), SERVER_PRIVATE_KEY: randomServerKey() },
       readyPath: '/bench/ping',
       extraArgs: ['--inspector-port', String(inspectorPort)],
     })
@@ -274,7 +302,7 @@ async function main() {
     return
   }
   log('bench: micro (bench worker under wrangler dev)')
-  const { samples, overhead, firstRequest } = await microBench(log)
+  const { samples, overhead, firstRequest, costCounts } = await microBench(log, CASES, { costs: true })
   log('bench: client crypto cost (Node, @bsv/sdk)')
   const clientCrypto = await clientCryptoCost(QUICK ? 15 : 40)
   log('bench: end to end (relay under wrangler dev)')
@@ -338,6 +366,12 @@ async function main() {
     row(
       'baseline variant: a new ProtoWallet per request (naive Workers port), general, listMessages-sized',
       s('baseline-fresh-wallet-small'),
+    ),
+  )
+  lines.push(
+    row(
+      '**ours**, one delivered message through the real routes (send → list → acknowledge: 3 requests, real D1 and Mailbox)',
+      s('real-delivered'),
     ),
   )
   lines.push(
@@ -425,10 +459,16 @@ async function main() {
     )
     lines.push('')
   }
+  const cost = costSection(costCounts, median(s('real-delivered').cpu), {
+    detail: process.argv.includes('--cost-detail'),
+  })
+  lines.push(...cost.lines)
   lines.push(`Total bench time: ${fmt((performance.now() - started) / 1000, 0)} s.`)
   lines.push('')
   lines.push(`ours/floor: ${fmt(ratioRows[0][1].median)}`)
   lines.push(`baseline/ours: ${fmt(ratioRows[3][1].median)}`)
+  lines.push(`rows-written-per-message: ${fmt(cost.rowsWrittenPerMessage, 0)}`)
+  lines.push(`usd-per-million-messages: ${fmt(cost.usdPerMillion, 2)}`)
   const text = lines.join('\n') + '\n'
   mkdirSync('bench-results', { recursive: true })
   writeFileSync('bench-results/latest.md', text)

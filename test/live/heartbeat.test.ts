@@ -92,7 +92,7 @@ describe('live heartbeat and deadlines (the alarm)', () => {
     expect(silent.frames).not.toContain('41')
   })
 
-  it('a client that answers pings (the runtime auto-responds, the object is not woken) stays connected and receives pushes', async () => {
+  it('a client that answers pings (its pongs are answered by the runtime auto-response) stays connected and receives pushes', async () => {
     const [alice, bob] = await Promise.all([authed('websocket'), authed('websocket')])
     const box = uniqueBox()
     await joinOwn(bob, box)
