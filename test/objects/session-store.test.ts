@@ -1,6 +1,6 @@
 import { PrivateKey } from '@bsv/sdk'
 import { describe, expect, it } from 'vitest'
-import type { SessionLimits, SessionStore } from '../../src/objects/session-store'
+import { type SessionLimits, SessionStore } from '../../src/objects/session-store'
 import { inMailbox } from '../helpers/mailbox'
 
 // The session store inside a real Mailbox Durable Object (real SQLite storage), with the clock passed
@@ -64,6 +64,63 @@ describe('SessionStore: claims', () => {
       expect(store.list()).toEqual([])
       const tables = sql.exec("SELECT name FROM sqlite_master WHERE name LIKE 'auth_%'").toArray()
       expect(tables).toEqual([])
+    })
+  })
+})
+
+describe('SessionStore: writes per request', () => {
+  it("a used session's row is written on its first request, then once per touch step; every claim stores its replay record", async () => {
+    await withStore((store, id, sql) => {
+      open(store, id, 'S1')
+      const step = limits.idleTtlMs / 16
+      const written = (nonce: string, at: number) => {
+        expect(store.claim('S1', id, nonce, at, limits).ok).toBe(true)
+        return store.get('S1')!
+      }
+      expect(written('a', T0 + 1)).toMatchObject({ lastUsedAt: T0 + 1, requestCount: 1 })
+      // Within the step: counted, not written (the stored last use stays).
+      expect(written('b', T0 + 2)).toMatchObject({ lastUsedAt: T0 + 1, requestCount: 2 })
+      expect(written('c', T0 + step)).toMatchObject({ lastUsedAt: T0 + 1, requestCount: 3 })
+      const stored = () =>
+        sql
+          .exec<{
+            last_used_at: number
+            request_count: number
+          }>("SELECT last_used_at, request_count FROM auth_sessions WHERE server_nonce = 'S1'")
+          .one()
+      expect(stored()).toEqual({ last_used_at: T0 + 1, request_count: 1 })
+      // A step after the last write: the row is written with the whole count.
+      expect(written('d', T0 + 1 + step)).toMatchObject({ lastUsedAt: T0 + 1 + step, requestCount: 4 })
+      expect(stored()).toEqual({ last_used_at: T0 + 1 + step, request_count: 4 })
+      expect(sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM auth_claimed_nonces').one().n).toBe(4)
+    })
+  })
+
+  it('a store written by the previous version loses its full (request_count, created_at) index for the partial one', async () => {
+    await withStore((store, id, sql) => {
+      open(store, id, 'S1')
+      sql.exec('DROP INDEX auth_sessions_unused')
+      sql.exec('CREATE INDEX auth_sessions_by_use ON auth_sessions (request_count, created_at)')
+      new SessionStore(sql)
+      const indexes = sql
+        .exec<{
+          name: string
+          sql: string
+        }>("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'auth_sessions' AND sql IS NOT NULL")
+        .toArray()
+      expect(indexes.map((i) => i.name)).toEqual(['auth_sessions_unused'])
+      expect(indexes[0]!.sql).toContain('WHERE request_count = 0')
+    })
+  })
+
+  it('the request cap counts the claims not yet written', async () => {
+    await withStore((store, id) => {
+      const capped = { ...limits, maxRequestsPerSession: 3 }
+      open(store, id, 'S1', T0, capped)
+      for (const [i, nonce] of ['a', 'b', 'c'].entries()) {
+        expect(store.claim('S1', id, nonce, T0 + 1 + i, capped).ok).toBe(true)
+      }
+      expect(store.claim('S1', id, 'd', T0 + 5, capped)).toEqual({ ok: false, reason: 'session-not-found' })
     })
   })
 })
@@ -180,11 +237,13 @@ describe('SessionStore: what handshakes can and cannot evict', () => {
         open(store, id, s, T0 + i)
         store.claim(s, id, 'n', T0 + 10 + i, limits)
       }
-      store.claim('u1', id, 'm', T0 + 20, limits)
-      open(store, id, 'new', T0 + 30)
+      // Last use is recorded to a sixteenth of the idle TTL (a used session's row is written that often).
+      const step = limits.idleTtlMs / 16
+      store.claim('u1', id, 'm', T0 + 10 + step, limits)
+      open(store, id, 'new', T0 + 20 + step)
       // Opening alone displaced nothing: four sessions, one unused.
       expect(store.count()).toBe(4)
-      expect(store.claim('new', id, 'n', T0 + 40, limits).ok).toBe(true)
+      expect(store.claim('new', id, 'n', T0 + 30 + step, limits).ok).toBe(true)
       // u2 was the least recently used.
       expect(names(store)).toEqual(['u1', 'u3', 'new'])
     })
