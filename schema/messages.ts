@@ -21,10 +21,11 @@ export const messages = sqliteTable(
     /**
      * What follows the shared body for this recipient only, or null: a paid send stores its wrapper's common
      * part once (`message_bodies`) and here the recipient's own payment outputs and the closing braces, so a
-     * listing returns `body || body_suffix` (src/delivery/paid-wrapper.ts).
+     * listing returns `body || body_suffix` (src/delivery/paid-form.ts). A single-recipient send keeps its
+     * whole body here and points `body_id` at the empty body 0 (migration 0005): no body row to write or delete.
      */
     bodySuffix: text(),
-    /** The send's body, stored once for all of its recipients. */
+    /** The send's body, stored once for all of its recipients (0: the empty body, see `bodySuffix`). */
     bodyId: integer()
       .notNull()
       .references(() => messageBodies.id),

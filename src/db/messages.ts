@@ -163,6 +163,12 @@ async function findRepeats(db: Db, send: Send): Promise<Set<string>> {
 }
 
 /**
+ * The empty body (migration 0005) that a single-recipient message points at: its body is all in its own
+ * row's `body_suffix`. Never released by the trigger.
+ */
+const INLINE_BODY_ID = 0
+
+/**
  * One batch = one transaction: the body and every row are written, or a constraint failure rolls back all
  * of them. The body is bound once, whatever the recipient count (100 copies of a 1 MiB body would not fit
  * in a Worker's memory).
@@ -183,13 +189,17 @@ async function insertAll(
       lte(messages.expiresAt, send.now),
     ),
   )
-  const storeBody = db.insert(messageBodies).values({ body: stored.body })
+  // One recipient: the whole body goes in its row (no body row to write now or to delete later). Several:
+  // the body is stored once and each row points at it, with its own ending when it has one.
+  const inline = fresh.length === 1
+  const storeBody = inline ? [] : [db.insert(messageBodies).values({ body: stored.body })]
   // The body just stored has the largest id (AUTOINCREMENT) until this transaction ends, and no other
   // write can interleave with a batch. Not last_insert_rowid(): the first message row would replace it
   // with its own seq, and the next rows would point at that.
-  const bodyId = sql`(SELECT max(${messageBodies.id}) FROM ${messageBodies})`
+  const bodyId = inline ? INLINE_BODY_ID : sql`(SELECT max(${messageBodies.id}) FROM ${messageBodies})`
   const inserts = fresh.map((d, i) => {
-    const bodySuffix = stored.suffixes?.get(d.recipient) ?? null
+    const suffix = stored.suffixes?.get(d.recipient) ?? null
+    const bodySuffix = inline ? stored.body + (suffix ?? '') : suffix
     return db.insert(messages).values({
       messageId: d.messageId,
       recipient: d.recipient,
@@ -198,7 +208,7 @@ async function insertAll(
       createdAt: send.now,
       expiresAt: send.expiresAt,
       bodySuffix,
-      size: bodyBytes + utf8Length(bodySuffix ?? ''),
+      size: bodyBytes + utf8Length(suffix ?? ''),
       // The quotas inside the write: a row that would break one gets a NULL box, the NOT NULL constraint
       // fails and the whole batch rolls back, so concurrent sends cannot overshoot them. The first row also
       // checks the sender's totals for the whole send.
@@ -207,7 +217,7 @@ async function insertAll(
     })
   })
   const claim = stored.claim ? [db.insert(payments).values(stored.claim)] : []
-  await db.batch([clearExpired, storeBody, ...inserts, ...claim])
+  await db.batch([clearExpired, ...storeBody, ...inserts, ...claim])
 }
 
 /**

@@ -98,7 +98,7 @@ describe('messages repository (real D1)', () => {
   // Whatever a test did, every body is still referenced by a message.
   afterEach(async () => {
     const orphans = await env.DB.prepare(
-      'SELECT count(*) AS n FROM message_bodies AS b WHERE NOT EXISTS (SELECT 1 FROM messages WHERE body_id = b.id)',
+      'SELECT count(*) AS n FROM message_bodies AS b WHERE b.id != 0 AND NOT EXISTS (SELECT 1 FROM messages WHERE body_id = b.id)',
     ).first<number>('n')
     expect(orphans, 'bodies no message references').toBe(0)
   })
@@ -148,6 +148,20 @@ describe('messages repository (real D1)', () => {
   })
 
   describe('deliverMessages', () => {
+    it('a single-recipient send keeps its whole body in its row: no body row written, none deleted by its acknowledgement', async () => {
+      const recipient = randomKey()
+      const body = 'inline ' + 'é'.repeat(1000)
+      const before = await countBodies()
+      await deliverMessages(db, send({ body, deliveries: [{ recipient, messageId: 'solo' }] }))
+      expect(await countBodies()).toBe(before)
+      expect(await bodyIdsOf(recipient)).toEqual([0])
+      const listed = await listForRecipient(db, recipient, 'inbox', page(10))
+      expect(listed.messages.map((m) => m.body)).toEqual([body])
+      expect(await deleteAcknowledged(db, recipient, ['solo'], Date.now())).toBe(1)
+      expect(await countBodies()).toBe(before)
+      expect(await bodyExists(0)).toBe(true)
+    })
+
     it('a 100-recipient send stores its body once, binds it once, and every recipient lists it', async () => {
       const recipients = Array.from({ length: 100 }, () => randomKey())
       const body = 'é'.repeat(512 * 1024) // 1 MiB of UTF-8

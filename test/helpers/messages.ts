@@ -36,7 +36,7 @@ export function randomKey(): string {
 export async function storedFor(recipient: string) {
   // LEFT JOIN: a row whose body went missing would show `body: null` rather than vanish from the result.
   const { results } = await env.DB.prepare(
-    `SELECT m.message_id, m.sender, m.message_box, b.body, m.expires_at
+    `SELECT m.message_id, m.sender, m.message_box, b.body || coalesce(m.body_suffix, '') AS body, m.expires_at
      FROM messages AS m LEFT JOIN message_bodies AS b ON b.id = m.body_id
      WHERE m.recipient = ? ORDER BY m.seq`,
   )

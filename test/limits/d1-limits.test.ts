@@ -45,11 +45,18 @@ function expectWithinD1Limits(recording: D1Recording) {
   }
 }
 
-/** The largest stored body, in bytes: the largest row D1 would have to hold. */
+/**
+ * The largest stored body, in bytes: the largest row D1 would have to hold (a shared body in message_bodies, or
+ * a single recipient's whole body in its own row).
+ */
 async function largestStoredBody(): Promise<number> {
-  return (
-    (await env.DB.prepare('SELECT max(octet_length(body)) AS n FROM message_bodies').first<number>('n')) ?? 0
-  )
+  const shared = await env.DB.prepare(
+    'SELECT max(octet_length(body)) AS n FROM message_bodies',
+  ).first<number>('n')
+  const inline = await env.DB.prepare(
+    'SELECT max(octet_length(body_suffix)) AS n FROM messages',
+  ).first<number>('n')
+  return Math.max(shared ?? 0, inline ?? 0)
 }
 
 function recorded() {

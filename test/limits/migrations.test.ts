@@ -76,10 +76,11 @@ describe("migrations as wrangler 4.86's splitter cuts them (the --local path)", 
     expect(await schemaObjects('trigger')).toEqual(['messages_release_body'])
   })
 
-  it('the splitter keeps the trigger whole: one statement from CREATE TRIGGER to its END', () => {
+  it('the splitter keeps each trigger whole: one statement from CREATE TRIGGER to its END', () => {
     const triggers = env.TEST_MIGRATIONS.flatMap((m) => m.queries).filter((q) => /CREATE\s+TRIGGER/i.test(q))
-    expect(triggers).toHaveLength(1)
-    expect(triggers[0]).toMatch(/^CREATE TRIGGER [\s\S]*\bBEGIN\b[\s\S]*;\s*END$/)
+    // 0001 creates the trigger, 0005 replaces it.
+    expect(triggers).toHaveLength(2)
+    for (const trigger of triggers) expect(trigger).toMatch(/^CREATE TRIGGER [\s\S]*\bBEGIN\b[\s\S]*;\s*END$/)
   })
 
   it('after that apply, deleting the last message that references a body deletes the body (and not before)', async () => {
@@ -98,6 +99,17 @@ describe("migrations as wrangler 4.86's splitter cuts them (the --local path)", 
     expect(await bodyCount(), 'still referenced by m2').toBe(1)
     await env.DB.prepare("DELETE FROM messages WHERE message_id = 'm2'").run()
     expect(await bodyCount(), 'released with its last message').toBe(0)
+  })
+
+  it('the empty body 0 (single-recipient messages keep their body in their row) is never released', async () => {
+    const emptyBody = () =>
+      env.DB.prepare("SELECT count(*) AS n FROM message_bodies WHERE id = 0 AND body = ''").first<number>('n')
+    expect(await emptyBody()).toBe(1)
+    await env.DB.prepare(
+      "INSERT INTO messages (message_id, recipient, message_box, sender, body_id, body_suffix, created_at, expires_at) VALUES ('inline', 'r', 'b', 's', 0, 'the body', 0, 9)",
+    ).run()
+    await env.DB.prepare("DELETE FROM messages WHERE message_id = 'inline'").run()
+    expect(await emptyBody(), 'kept after its last message').toBe(1)
   })
 })
 

@@ -106,7 +106,9 @@ describe('SessionStore: writes per request', () => {
         .exec<{
           name: string
           sql: string
-        }>("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'auth_sessions' AND sql IS NOT NULL")
+        }>(
+          "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'auth_sessions' AND sql IS NOT NULL",
+        )
         .toArray()
       expect(indexes.map((i) => i.name)).toEqual(['auth_sessions_unused'])
       expect(indexes[0]!.sql).toContain('WHERE request_count = 0')
