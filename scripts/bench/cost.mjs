@@ -80,7 +80,7 @@ export function costSection(costs, cpuMsPerMessage, { detail = false } = {}) {
   lines.push(
     `Bytes stored: **${fmt(storage.d1BytesPerMessage, 0)} B in D1 per message** ` +
       `(a ${storage.messageBodyBytes}-byte body to one recipient; database size over ${storage.messages} sends: ` +
-      `the row, its index entries and the body row) and ${fmt(storage.doBytesPerRequest, 0)} B of Mailbox SQLite ` +
+      `the row with its body, and its index entries) and ${fmt(storage.doBytesPerRequest, 0)} B of Mailbox SQLite ` +
       'per authenticated request (its replay record, until its session ends).',
   )
   lines.push('')
