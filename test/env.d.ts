@@ -9,6 +9,7 @@ declare global {
       /** wrangler.toml [vars] the tests read. */
       MAX_MESSAGE_BODY_BYTES: string
       LIVE_MAX_FRAME_BYTES: string
+      LIVE_MAX_CONNECTIONS_PER_IDENTITY: string
       SERVER_PRIVATE_KEY: string
       HANDSHAKE_RATE_LIMITER: RateLimit
       PUSH_QUEUE: Queue<import('../src/push/push-job').PushJob>
