@@ -1,11 +1,13 @@
-import { Hono } from 'hono'
+import { type Context, Hono } from 'hono'
 import type { AppEnv } from './env'
 import { RelayError, toErrorBody } from './errors'
 import { brc104Auth, handshake } from './middleware/brc104-auth'
 import { cors } from './middleware/cors'
 import { rawBody } from './middleware/raw-body'
+import { requestLog } from './middleware/request-log'
 import { serverKey } from './middleware/server-key'
 import { health } from './routes/health'
+import { landing } from './routes/landing'
 import { routes } from './routes'
 import { socketIo } from './routes/socket-io'
 
@@ -17,24 +19,39 @@ import { socketIo } from './routes/socket-io'
  */
 export function createApp(protectedRoutes: Hono<AppEnv> = routes) {
   const app = new Hono<AppEnv>({ getPath: pathAsSent })
+  app.use(requestLog)
   app.use(cors)
   app.use(serverKey)
   app.route('/', socketIo)
   app.use(rawBody)
   app.route('/', health)
+  app.route('/', landing)
   app.route('/', handshake)
   app.use(brc104Auth())
   app.route('/', protectedRoutes)
 
   app.notFound((c) =>
-    c.json(toErrorBody(new RelayError('ERR_NOT_FOUND', `No route for ${c.req.method} ${c.req.path}.`)), 404),
+    renderError(c, new RelayError('ERR_NOT_FOUND', `No route for ${c.req.method} ${c.req.path}.`)),
   )
   app.onError((error, c) => {
-    if (error instanceof RelayError) return c.json(toErrorBody(error), error.status)
-    console.error('unhandled error', error)
-    return c.json(toErrorBody(new RelayError('ERR_INTERNAL', 'Internal server error.')), 500)
+    if (error instanceof RelayError) return renderError(c, error)
+    // With its cause and the request id, as one JSON line (never the request's body or headers).
+    console.error(
+      JSON.stringify({
+        requestId: c.var.requestId,
+        error: String(error),
+        stack: error instanceof Error ? error.stack?.slice(0, 2000) : undefined,
+      }),
+    )
+    return renderError(c, new RelayError('ERR_INTERNAL', 'Internal server error.'))
   })
   return app
+}
+
+/** The contract's error envelope with this request's id (also in `x-request-id`), noted for the log line. */
+function renderError(c: Context<AppEnv>, error: RelayError): Response {
+  c.set('errorCode', error.code)
+  return c.json({ ...toErrorBody(error), requestId: c.var.requestId }, error.status)
 }
 
 /**

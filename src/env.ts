@@ -3,6 +3,7 @@ import type { Mailbox } from './objects/mailbox'
 import type { PushJob } from './push/push-job'
 import type { AuthVariables } from './middleware/brc104-auth'
 import type { RawBodyVariables } from './middleware/raw-body'
+import type { RequestLogVariables } from './middleware/request-log'
 import type { ServerKeyVariables } from './middleware/server-key'
 
 /** Bindings declared in wrangler.toml, plus the secret set with `.dev.vars` or `wrangler secret put`. */
@@ -60,4 +61,7 @@ export interface Env {
 }
 
 /** The one Hono environment every app, route and middleware of the relay uses. */
-export type AppEnv = { Bindings: Env; Variables: AuthVariables & RawBodyVariables & ServerKeyVariables }
+export type AppEnv = {
+  Bindings: Env
+  Variables: AuthVariables & RawBodyVariables & ServerKeyVariables & RequestLogVariables
+}

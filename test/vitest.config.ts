@@ -41,6 +41,9 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     exclude: ['test/e2e/**'],
     testTimeout: 30_000,
+    // The relay's one JSON line per request (src/middleware/request-log.ts) would bury the test output; the
+    // request-log tests read those lines themselves. REQUEST_LOGS=1 shows them.
+    onConsoleLog: (log) => (process.env.REQUEST_LOGS || !log.startsWith('{"requestId":') ? undefined : false),
     reporters: reportDir ? ['default', 'json'] : ['default'],
     outputFile: reportDir ? { json: `${reportDir}/workers.json` } : undefined,
   },

@@ -45,6 +45,7 @@ import {
 } from '../../src/middleware/brc104-auth/payload'
 import { cors } from '../../src/middleware/cors'
 import { rawBody } from '../../src/middleware/raw-body'
+import { requestLog } from '../../src/middleware/request-log'
 import { serverKey } from '../../src/middleware/server-key'
 import { mailbox } from '../../src/objects/mailbox'
 import { parseAuthHeaders } from '../../src/middleware/brc104-auth/auth-headers'
@@ -67,6 +68,7 @@ const LIST_RESPONSE = { status: 'success', messages: [] as unknown[] }
 /** The production middleware chain in production order, with stub routes instead of the BRC-33 ones. */
 function benchApp() {
   const app = new Hono<AppEnv>()
+  app.use(requestLog)
   app.use(cors)
   app.use(serverKey)
   app.use(rawBody)
