@@ -6,7 +6,7 @@
  * whole batch, from outside (wall clock and workerd's own CPU time from /proc).
  *
  * Cases (per iteration):
- * - `ours-*`: a real request through the relay's own middleware chain (cors → serverKey → rawBody →
+ * - `ours-*`: a real request through the relay's own middleware chain (requestLog → cors → serverKey → rawBody →
  *   brc104Auth, one Mailbox DO claim), answered by a stub route so no route or D1 work is counted.
  * - `signer-*`: only our AuthSigner's verify + sign of the same preimages (no framework).
  * - `floor-*`: the same elliptic-curve work written directly against @noble/curves' public API.
