@@ -1,6 +1,7 @@
 // `npm run demo [-- <relay URL>]`: two fresh identities talk through a running relay with the real
 // @bsv/message-box-client: Alice sends Bob an (end-to-end encrypted) message, Bob lists it, reads it
-// decrypted, acknowledges it, and lists again. Default relay: http://127.0.0.1:8787 (`npm run dev`).
+// decrypted, acknowledges it, and lists again; then Bob listens live and Alice sends over the socket. It exits
+// 1 at the first step that fails (so it can gate a deploy). Default relay: http://127.0.0.1:8787 (`npm run dev`).
 import { CompletedProtoWallet, PrivateKey } from '@bsv/sdk'
 import { MessageBoxClient } from '@bsv/message-box-client'
 
@@ -103,4 +104,28 @@ if (after.some((m) => m.messageId === sent.messageId)) {
   process.exit(1)
 }
 
-console.log('Done: sent, listed, decrypted and acknowledged through the relay.')
+// Live delivery: the same message path over socket.io, pushed to Bob while he listens.
+const liveText = `Hello again, live! (${new Date().toISOString()})`
+let pushed
+const arrived = new Promise((resolve) => (pushed = resolve))
+await step(`Bob listens live on "${messageBox}" (socket.io at /socket.io/, BRC-103 inside)`, () =>
+  bob.client.listenForLiveMessages({ messageBox, onMessage: pushed, overrideHost: host }),
+)
+const liveSent = await step(`Alice sends Bob "${liveText}" live (acknowledged once it is stored)`, () =>
+  alice.client.sendLiveMessage({ recipient: bob.identityKey, messageBox, body: liveText }, host),
+)
+const live = await step('Bob receives it, pushed over the socket', () => arrived)
+if (live.messageId !== liveSent.messageId || live.body !== liveText) {
+  console.error('   ✗ Bob was pushed something other than what Alice sent live.')
+  process.exit(1)
+}
+console.log(
+  `   from ${live.sender === alice.identityKey ? 'Alice' : live.sender}: ${JSON.stringify(live.body)}\n`,
+)
+await step('Bob acknowledges it; both close their sockets', async () => {
+  await bob.client.acknowledgeMessage({ messageIds: [live.messageId], host })
+  await alice.client.disconnectWebSocket()
+  await bob.client.disconnectWebSocket()
+})
+
+console.log('Done: sent, listed, decrypted and acknowledged through the relay, and delivered live.')

@@ -30,7 +30,10 @@ describe('npm run demo', () => {
     expect(out).toContain(`relay identity key: ${inject('relayIdentityKey')}`)
     expect(out).toMatch(/from Alice: "Hello Bob!/)
     expect(out).toContain('0 message(s) waiting')
-    expect(out).toContain('Done: sent, listed, decrypted and acknowledged through the relay.')
+    expect(out).toMatch(/from Alice: "Hello again, live!/)
+    expect(out).toContain(
+      'Done: sent, listed, decrypted and acknowledged through the relay, and delivered live.',
+    )
   })
 
   it('says how to start a relay when none answers at the URL', async () => {
