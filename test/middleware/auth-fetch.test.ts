@@ -70,6 +70,7 @@ describe('BRC-104 with the real AuthFetch', () => {
       status: 'error',
       code: 'ERR_INVALID_MESSAGEBOX',
       description: 'thrown by a route',
+      requestId: expect.stringMatching(/^[0-9a-f]{16}$/),
     })
     const missing = await alice.post('/nowhere', {})
     expect(missing.status).toBe(404)

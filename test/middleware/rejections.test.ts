@@ -132,6 +132,7 @@ describe('malformed or unknown auth', () => {
       code: 'UNAUTHORIZED',
       message: 'Mutual-authentication failed!',
       description: 'Mutual-authentication failed!',
+      requestId: res.headers.get('x-request-id'),
     })
     expect(runs).toHaveLength(0)
   })
