@@ -1,6 +1,7 @@
 import { type Context, Hono } from 'hono'
 import type { AppEnv } from './env'
 import { RelayError, toErrorBody } from './errors'
+import { pathAsSent } from './http/path'
 import { brc104Auth, handshake } from './middleware/brc104-auth'
 import { cors } from './middleware/cors'
 import { rawBody } from './middleware/raw-body'
@@ -18,7 +19,7 @@ import { socketIo } from './routes/socket-io'
  * `protectedRoutes` defaults to the BRC-33 routes; tests mount probe routes behind the same chain.
  */
 export function createApp(protectedRoutes: Hono<AppEnv> = routes) {
-  const app = new Hono<AppEnv>({ getPath: pathAsSent })
+  const app = new Hono<AppEnv>({ getPath: (request) => pathAsSent(request.url) })
   app.use(requestLog)
   app.use(cors)
   app.use(serverKey)
@@ -52,15 +53,4 @@ export function createApp(protectedRoutes: Hono<AppEnv> = routes) {
 function renderError(c: Context<AppEnv>, error: RelayError): Response {
   c.set('errorCode', error.code)
   return c.json({ ...toErrorBody(error), requestId: c.var.requestId }, error.status)
-}
-
-/**
- * The request's path exactly as sent, percent-escapes and all (Hono decodes them by default). A path is
- * matched as sent, so `/%73endMessage` is a 404, not an alias of `/sendMessage`: one route, one spelling.
- */
-function pathAsSent(request: Request): string {
-  const url = request.url
-  const start = url.indexOf('/', url.indexOf('://') + 3)
-  const query = url.indexOf('?', start)
-  return url.slice(start, query === -1 ? undefined : query)
 }

@@ -55,12 +55,12 @@ import type { ServerKey } from '../../src/crypto/server-key'
 import type { BenchEnv } from './metering'
 import { measureCosts } from './operation-costs'
 import { prepareRealDelivered } from './real-app'
+import { ORIGIN, signedPost, type WireRequest } from './signed-request'
 
 export { LiveConnection } from '../../src/objects/live-connection'
 export { Mailbox } from '../../src/objects/mailbox'
 export { CountedLiveConnection, CountedMailbox } from './counted-objects'
 
-const ORIGIN = 'https://relay.bench'
 const AUTH_PROTOCOL: [2, string] = [2, 'auth message signature']
 const utf8 = new TextEncoder()
 const LIST_RESPONSE = { status: 'success', messages: [] as unknown[] }
@@ -242,30 +242,9 @@ async function prepareOursGeneral(
   const shape = requestShape(size)
   // Request objects (their body streams) belong to the invocation that made them: keep plain data
   // here and build each Request inside the timed run, as workerd does for an incoming request.
-  const requests: Array<{ url: string; headers: Array<[string, string]>; body: Uint8Array }> = []
+  const requests: WireRequest[] = []
   for (let i = 0; i < n; i++) {
-    const requestId = randomBytes(32)
-    const nonce = toBase64(randomBytes(32))
-    const headers = new Headers({ 'content-type': 'application/json' })
-    const preimage = requestPreimage({
-      requestId,
-      method: 'POST',
-      path: shape.path,
-      search: '',
-      headers: signedRequestHeaders(headers),
-      body: shape.body,
-    })
-    // The client's signature; our signer computes exactly what ProtoWallet would (test/crypto checks it).
-    const signature = await client.sign(preimage, `${nonce} ${serverNonce}`, serverIdentity)
-    headers.set('x-bsv-auth-version', '0.1')
-    headers.set('x-bsv-auth-identity-key', client.identityKey)
-    headers.set('x-bsv-auth-nonce', nonce)
-    headers.set('x-bsv-auth-your-nonce', serverNonce)
-    headers.set('x-bsv-auth-signature', toHex(signature))
-    headers.set('x-bsv-auth-request-id', toBase64(requestId))
-    // As on the wire: AuthFetch's fetch frames a body with Content-Length.
-    headers.set('content-length', String(shape.body.length))
-    requests.push({ url: ORIGIN + shape.path, headers: [...headers], body: shape.body })
+    requests.push(await signedPost(client, { serverNonce, serverIdentity }, shape.path, shape.body))
   }
   return async () => {
     let ok = 0

@@ -16,14 +16,8 @@ import {
   resetMeter,
 } from './metering'
 import type { CountedMailbox } from './counted-objects'
-import {
-  BenchClient,
-  callApp,
-  connectedClient,
-  deliveredMessageRequests,
-  MESSAGE_BODY,
-  type WireRequest,
-} from './real-app'
+import { BenchClient, callApp, connectedClient, deliveredMessageRequests, MESSAGE_BODY } from './real-app'
+import type { WireRequest } from './signed-request'
 
 export interface OperationCost {
   name: string

@@ -7,20 +7,12 @@ import { createApp } from '../../src/app'
 import { AuthSigner } from '../../src/crypto/auth-signer'
 import { randomBytes, toBase64, toHex } from '../../src/crypto/encoding'
 import type { Env } from '../../src/env'
-import { requestPreimage, signedRequestHeaders } from '../../src/middleware/brc104-auth/payload'
+import { ORIGIN, signedPost, type WireRequest } from './signed-request'
 
-const ORIGIN = 'https://relay.bench'
 const CURVE_ORDER = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n
 const utf8 = new TextEncoder()
 
 export const realApp = createApp()
-
-/** A request as plain data (a Request's body belongs to the invocation that made it). */
-export interface WireRequest {
-  url: string
-  headers: Array<[string, string]>
-  body: Uint8Array
-}
 
 /** One request through the real app; `waitUntil` work is collected so the caller can wait for it. */
 export async function callApp(
@@ -72,28 +64,9 @@ export class BenchClient {
   }
 
   /** A signed POST of `json` to `path` in the current session. */
-  async post(path: string, json: unknown): Promise<WireRequest> {
-    const body = utf8.encode(JSON.stringify(json))
-    const requestId = randomBytes(32)
-    const nonce = toBase64(randomBytes(32))
-    const headers = new Headers({ 'content-type': 'application/json' })
-    const preimage = requestPreimage({
-      requestId,
-      method: 'POST',
-      path,
-      search: '',
-      headers: signedRequestHeaders(headers),
-      body,
-    })
-    const signature = await this.signer.sign(preimage, `${nonce} ${this.serverNonce}`, this.serverIdentity)
-    headers.set('x-bsv-auth-version', '0.1')
-    headers.set('x-bsv-auth-identity-key', this.identityKey)
-    headers.set('x-bsv-auth-nonce', nonce)
-    headers.set('x-bsv-auth-your-nonce', this.serverNonce)
-    headers.set('x-bsv-auth-signature', toHex(signature))
-    headers.set('x-bsv-auth-request-id', toBase64(requestId))
-    headers.set('content-length', String(body.length))
-    return { url: ORIGIN + path, headers: [...headers], body }
+  post(path: string, json: unknown): Promise<WireRequest> {
+    const session = { serverNonce: this.serverNonce, serverIdentity: this.serverIdentity }
+    return signedPost(this.signer, session, path, utf8.encode(JSON.stringify(json)))
   }
 }
 

@@ -1,5 +1,6 @@
 import { createMiddleware } from 'hono/factory'
 import { randomBytes, toHex } from '../crypto/encoding'
+import { pathAsSent } from '../http/path'
 import type { AuthVariables } from './brc104-auth'
 
 export type RequestLogVariables = {
@@ -27,7 +28,7 @@ export const requestLog = createMiddleware<{ Variables: RequestLogVariables & Pa
       JSON.stringify({
         requestId,
         method: c.req.method,
-        path: pathOf(c.req.url),
+        path: pathAsSent(c.req.url).slice(0, 128),
         status: c.res.status,
         // Wall time as the Worker sees it (its clock moves on I/O, not during CPU work).
         durationMs: Date.now() - started,
@@ -41,11 +42,4 @@ export const requestLog = createMiddleware<{ Variables: RequestLogVariables & Pa
 /** First 8 and last 4 hex digits: enough to find a user's requests, not the key itself. */
 export function shortKey(identityKey: string): string {
   return `${identityKey.slice(0, 8)}…${identityKey.slice(-4)}`
-}
-
-/** The path as sent, without the query string, at most 128 characters. */
-function pathOf(url: string): string {
-  const start = url.indexOf('/', url.indexOf('://') + 3)
-  const query = url.indexOf('?', start)
-  return url.slice(start, query === -1 ? undefined : query).slice(0, 128)
 }
