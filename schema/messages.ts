@@ -1,5 +1,5 @@
+import { sql } from 'drizzle-orm'
 import { index, integer, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core'
-import { messageBodies } from './message-bodies'
 
 /**
  * Messages waiting for their recipient (BRC-33: transport, not storage). A row is deleted when its
@@ -8,8 +8,13 @@ import { messageBodies } from './message-bodies'
 export const messages = sqliteTable(
   'messages',
   {
-    /** Arrival sequence: the listing order, and the rowid (INTEGER PRIMARY KEY), so no extra index. */
-    seq: integer().primaryKey({ autoIncrement: true }),
+    /**
+     * Arrival sequence: the listing order, and the rowid (INTEGER PRIMARY KEY), so no extra index. Not
+     * AUTOINCREMENT (migration 0006): a new row still gets a seq above every row present, which is all the
+     * listing order needs, without a `sqlite_sequence` row written per send. A seq freed by deleting the
+     * newest row may be given again; nothing refers to a seq once its row is gone.
+     */
+    seq: integer().primaryKey(),
     /** Client-chosen or generated; unique per recipient only (contract decision). */
     messageId: text().notNull(),
     /** 66-char lowercase compressed hex. */
@@ -25,10 +30,13 @@ export const messages = sqliteTable(
      * whole body here and points `body_id` at the empty body 0 (migration 0005): no body row to write or delete.
      */
     bodySuffix: text(),
-    /** The send's body, stored once for all of its recipients (0: the empty body, see `bodySuffix`). */
-    bodyId: integer()
-      .notNull()
-      .references(() => messageBodies.id),
+    /**
+     * The send's body, stored once for all of its recipients (0: the empty body, see `bodySuffix`). No
+     * foreign key (migration 0006): SQLite would need a full index on this column to check it, one row
+     * written per message, where the partial index below covers only shared bodies. A send's batch writes
+     * the body and its rows together, and the trigger releases a body only with its last message.
+     */
+    bodyId: integer().notNull(),
     /** Milliseconds since the epoch. */
     createdAt: integer().notNull(),
     /** Milliseconds since the epoch; Number.MAX_SAFE_INTEGER when messages never expire. */
@@ -42,16 +50,17 @@ export const messages = sqliteTable(
   (t) => [
     // The constraint behind "messageId is unique per recipient"; also serves acknowledge's lookup.
     uniqueIndex('messages_recipient_message_id_uq').on(t.recipient, t.messageId),
-    // One page of a box is an index range in arrival order, whatever the box's size.
-    index('messages_recipient_box_seq_idx').on(t.recipient, t.messageBox, t.seq),
-    // The inbox quotas count and sum a recipient's unexpired messages inside this index, without reading rows.
-    index('messages_recipient_expires_size_idx').on(t.recipient, t.expiresAt, t.size),
+    // One index for a recipient's whole inbox: a page of a box is a range in arrival order, whatever the
+    // box's size; the inbox quotas and listMessageBoxes count and sum the recipient's range inside it
+    // (expires_at and size ride along), without reading rows.
+    index('messages_inbox_idx').on(t.recipient, t.messageBox, t.seq, t.expiresAt, t.size),
     // The sender quotas: one sender's messages for one recipient (a range), and all of its messages.
     index('messages_sender_recipient_expires_idx').on(t.sender, t.recipient, t.expiresAt, t.size),
-    // The scheduled purge finds expired rows without scanning the table.
-    index('messages_expires_idx').on(t.expiresAt),
-    // Finds the other references to a body when a message is deleted (and serves the foreign key).
-    index('messages_body_id_idx').on(t.bodyId),
+    // Finds the other references to a shared body when a message is deleted (the release trigger). Partial:
+    // a single-recipient message (body 0) writes no entry. The expiry purge walks `seq` instead of an index.
+    index('messages_shared_body_idx')
+      .on(t.bodyId)
+      .where(sql`body_id != 0`),
   ],
 )
 

@@ -1,14 +1,17 @@
-import { type Context, Hono } from 'hono'
+import { Hono } from 'hono'
 import type { AppEnv } from './env'
-import { RelayError, toErrorBody } from './errors'
+import { RelayError } from './errors'
+import { renderError } from './http/error-response'
 import { pathAsSent } from './http/path'
 import { brc104Auth, handshake } from './middleware/brc104-auth'
 import { cors } from './middleware/cors'
 import { rawBody } from './middleware/raw-body'
 import { requestLog } from './middleware/request-log'
 import { serverKey } from './middleware/server-key'
+import { docs } from './routes/docs'
 import { health } from './routes/health'
 import { landing } from './routes/landing'
+import { openApi } from './routes/openapi'
 import { routes } from './routes'
 import { socketIo } from './routes/socket-io'
 
@@ -27,6 +30,8 @@ export function createApp(protectedRoutes: Hono<AppEnv> = routes) {
   app.use(rawBody)
   app.route('/', health)
   app.route('/', landing)
+  app.route('/', openApi)
+  app.route('/', docs)
   app.route('/', handshake)
   app.use(brc104Auth())
   app.route('/', protectedRoutes)
@@ -47,10 +52,4 @@ export function createApp(protectedRoutes: Hono<AppEnv> = routes) {
     return renderError(c, new RelayError('ERR_INTERNAL', 'Internal server error.'))
   })
   return app
-}
-
-/** The contract's error envelope with this request's id (also in `x-request-id`), noted for the log line. */
-function renderError(c: Context<AppEnv>, error: RelayError): Response {
-  c.set('errorCode', error.code)
-  return c.json({ ...toErrorBody(error), requestId: c.var.requestId }, error.status)
 }

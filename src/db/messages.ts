@@ -1,8 +1,8 @@
-import { and, eq, gt, inArray, lte, sql } from 'drizzle-orm'
+import { and, eq, gt, inArray, lte, type SQL, sql } from 'drizzle-orm'
 import { messageBodies, messages, type NewPayment, payments } from '../../schema'
 import { RelayError } from '../errors'
 import type { Db } from './client'
-import { checkQuotas, fitsQuotas, type QuotaSubject, readUsage } from './quotas'
+import { checkQuotas, fitsQuotas, hasRoomWithoutReading, type QuotaSubject, readUsage } from './quotas'
 import { guardStorage, isNotNullViolation, isUniqueViolation, storageUnavailable } from './storage-errors'
 import { utf8Length } from '../validation/text'
 
@@ -56,6 +56,12 @@ export interface SendHooks {
   /** Runs alongside the first reads; its refusal comes first (permissions and fees, checks 10a–10b). */
   admit?: () => Promise<void>
   /**
+   * The admission of a send that owes nothing as a condition on each recipient's row, when the send may be
+   * one (null: it reads first). Such a send is written before anything is read, with the admission and
+   * the quotas inside its write; only a refused write reads, through `admit` and the checks in order.
+   */
+  admitInWrite?: ((recipient: string) => SQL) | null
+  /**
    * Runs once, after the reads, only when something will be stored (an idempotent repeat skips it): settles
    * the stored form (a payment is verified here, check 10c). Default: `send.body` as it is.
    */
@@ -73,6 +79,10 @@ export interface SendHooks {
  *   ERR_STORAGE_UNAVAILABLE (503; nothing was stored).
  */
 export async function deliverMessages(db: Db, send: Send, hooks: SendHooks = {}): Promise<DeliveryResult[]> {
+  if (hooks.admitInWrite && send.size <= send.maxStoredBytes && hasRoomWithoutReading(send)) {
+    const written = await writeFirst(db, send, hooks.admitInWrite)
+    if (written) return written
+  }
   let form: Promise<StoredForm> | undefined
   for (let attempt = 1; ; attempt++) {
     // The reads run together: one round trip before the write. The admission is settled first, so its
@@ -113,6 +123,27 @@ export async function deliverMessages(db: Db, send: Send, hooks: SendHooks = {})
       if (lostRace && attempt < MAX_SEND_ATTEMPTS) continue
       throw storageUnavailable('send', error)
     }
+  }
+}
+
+/**
+ * The common send in one storage round trip: its write, refused by the database itself if an id is taken,
+ * a quota would break or a recipient blocks the sender or asks a fee (checks 10a–12, none of which can
+ * pass here and fail in order). Returns null when it was refused: nothing was written, and the caller
+ * reads to answer with the check that fails first. Each refusal costs this one write more.
+ * @throws RelayError('ERR_STORAGE_UNAVAILABLE') when storage fails otherwise.
+ */
+async function writeFirst(
+  db: Db,
+  send: Send,
+  admits: (recipient: string) => SQL,
+): Promise<DeliveryResult[] | null> {
+  try {
+    await insertAll(db, send, send.deliveries, { body: send.body }, send.size, admits)
+    return send.deliveries.map((d) => ({ ...d, duplicate: false }))
+  } catch (error) {
+    if (isUniqueViolation(error) || isNotNullViolation(error, 'message_box')) return null
+    throw storageUnavailable('send', error)
   }
 }
 
@@ -179,6 +210,7 @@ async function insertAll(
   fresh: Delivery[],
   stored: StoredForm,
   bodyBytes: number,
+  admits?: (recipient: string) => SQL,
 ): Promise<void> {
   const pairs = JSON.stringify(fresh.map((d) => [d.recipient, d.messageId]))
   // An expired copy still holds its id in the UNIQUE index until the purge; it is not waiting, so clear it.
@@ -209,11 +241,11 @@ async function insertAll(
       expiresAt: send.expiresAt,
       bodySuffix,
       size: bodyBytes + utf8Length(suffix ?? ''),
-      // The quotas inside the write: a row that would break one gets a NULL box, the NOT NULL constraint
-      // fails and the whole batch rolls back, so concurrent sends cannot overshoot them. The first row also
-      // checks the sender's totals for the whole send.
+      // The quotas (and a write-first send's admission) inside the write: a row that would break one gets
+      // a NULL box, the NOT NULL constraint fails and the whole batch rolls back, so concurrent sends cannot
+      // overshoot them. The first row also checks the sender's totals for the whole send.
       messageBox: sql`CASE WHEN ${fitsQuotas(send, d.recipient, i === 0 && fresh.length)}
-        THEN ${send.messageBox} END`,
+        ${admits ? sql`AND ${admits(d.recipient)}` : sql``} THEN ${send.messageBox} END`,
     })
   })
   const claim = stored.claim ? [db.insert(payments).values(stored.claim)] : []
@@ -256,9 +288,9 @@ type PageRow = Omit<ListedMessage, 'body'> & { body: string | null }
  * never read into the Worker). Exported so a test can check its plan and the rows it reads.
  */
 export function listPageQuery(db: Db, recipient: string, messageBox: string, page: Page) {
-  // Unary `+` keeps the planner off the (recipient, expires_at) index, which would read the recipient's
-  // whole inbox and sort it; the expiry check then applies to the page's rows only. Each size and body is
-  // one primary-key lookup in message_bodies (a scalar subquery keeps the index range driving the query).
+  // The (recipient, message_box, seq) prefix of the inbox index is the page's range, in order; the expiry
+  // check reads the index entry's own expires_at. Each shared body is one primary-key lookup in
+  // message_bodies (a scalar subquery keeps the index range driving the query).
   return db.all<PageRow>(sql`
     SELECT p.message_id AS messageId, p.sender AS sender, p.created_at AS createdAt,
       CASE WHEN p.running - p.size < ${page.maxBytes}
@@ -269,7 +301,7 @@ export function listPageQuery(db: Db, recipient: string, messageBox: string, pag
       FROM (
         SELECT seq, message_id, sender, created_at, body_id, body_suffix, size
         FROM messages
-        WHERE recipient = ${recipient} AND message_box = ${messageBox} AND +expires_at > ${page.now}
+        WHERE recipient = ${recipient} AND message_box = ${messageBox} AND expires_at > ${page.now}
         ORDER BY seq
         LIMIT ${page.limit + 1} OFFSET ${page.offset}
       ) AS q
@@ -337,10 +369,11 @@ export interface PurgeChunk {
 const DEFAULT_PURGE_CHUNK: PurgeChunk = { rows: 1000, bytes: 16 * 1024 * 1024 }
 
 /**
- * Deletes messages expired at `now` (and, by trigger, bodies no message references any more), oldest
- * expiry first, in statements of at most `chunk.rows` messages and `chunk.bytes` stored bytes, and at most
- * `maxChunks` statements per call: what is left waits for the next run (listing hides it meanwhile).
- * Returns how many messages were deleted.
+ * Deletes messages expired at `now` (and, by trigger, bodies no message references any more) in one pass
+ * over the table in arrival order (`seq`, the rowid: no expiry index to write on every send), in statements
+ * of at most `chunk.rows` messages and `chunk.bytes` stored bytes, and at most `maxChunks` statements per
+ * call: what is left waits for the next run (listing hides it meanwhile). A pass reads every waiting row
+ * once; rows read cost a thousandth of rows written. Returns how many messages were deleted.
  * @throws RelayError('ERR_STORAGE_UNAVAILABLE')
  */
 export async function purgeExpired(
@@ -350,12 +383,14 @@ export async function purgeExpired(
   maxChunks = 200,
 ): Promise<number> {
   let total = 0
+  // Everything up to `after` was looked at: a chunk's unexpired rows come before its last deleted seq.
+  let after = 0
   for (let i = 0; i < maxChunks; i++) {
-    // The oldest expired rows (messages_expires_idx), cut where their running size passes the byte bound.
+    // The next expired rows after the cursor, cut where their running size passes the byte bound.
     const expired = sql`(SELECT seq FROM (
-        SELECT seq, size, sum(size) OVER (ORDER BY expires_at, seq) AS running FROM (
-          SELECT seq, size, expires_at FROM messages WHERE expires_at <= ${now}
-          ORDER BY expires_at, seq LIMIT ${chunk.rows}))
+        SELECT seq, size, sum(size) OVER (ORDER BY seq) AS running FROM (
+          SELECT seq, size FROM messages WHERE seq > ${after} AND expires_at <= ${now}
+          ORDER BY seq LIMIT ${chunk.rows}))
       WHERE running - size < ${chunk.bytes})`
     // Counted from RETURNING: D1's meta.changes also counts the bodies the trigger deletes.
     const deleted = await guardStorage('purge', () =>
@@ -363,6 +398,7 @@ export async function purgeExpired(
     )
     total += deleted.length
     if (deleted.length === 0) return total
+    after = Math.max(...deleted.map((row) => row.seq))
   }
   return total
 }

@@ -1,4 +1,4 @@
-import { and, asc, count, desc, eq, sql } from 'drizzle-orm'
+import { and, asc, count, desc, eq, type SQL, sql } from 'drizzle-orm'
 import { permissions, type Permission } from '../../schema'
 import type { Db } from './client'
 import { guardStorage } from './storage-errors'
@@ -122,13 +122,20 @@ export async function ruleFees(
 export function ruleFeesQuery(db: Db, owners: string[], messageBox: string, sender: string) {
   // One bound parameter whatever the owner count (D1 allows 100 per statement).
   return db.all<{ owner: string; fee: number | null }>(sql`
-    SELECT o.value AS owner,
-      (SELECT ${permissions.recipientFee} FROM ${permissions}
-        WHERE ${permissions.owner} = o.value AND ${permissions.messageBox} = ${messageBox}
-          AND ${permissions.sender} IN (${sender}, ${BOX_WIDE})
-        -- A sender's own rule sorts after '' and so comes first: it overrides the box-wide rule.
-        ORDER BY ${permissions.sender} DESC LIMIT 1) AS fee
+    SELECT o.value AS owner, ${ruleFeeOf(sql`o.value`, messageBox, sender)} AS fee
     FROM json_each(${JSON.stringify(owners)}) AS o`)
+}
+
+/**
+ * The fee of `owner`'s rule for `sender` sending into `messageBox` as a scalar subquery (NULL: no rule):
+ * the one definition of "which rule applies", for the lookup above and for a send's write (src/db/messages.ts).
+ */
+export function ruleFeeOf(owner: SQL, messageBox: string, sender: string): SQL {
+  return sql`(SELECT ${permissions.recipientFee} FROM ${permissions}
+    WHERE ${permissions.owner} = ${owner} AND ${permissions.messageBox} = ${messageBox}
+      AND ${permissions.sender} IN (${sender}, ${BOX_WIDE})
+    -- A sender's own rule sorts after '' and so comes first: it overrides the box-wide rule.
+    ORDER BY ${permissions.sender} DESC LIMIT 1)`
 }
 
 function toRule(row: Permission): PermissionRule {

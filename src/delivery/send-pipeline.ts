@@ -2,7 +2,7 @@ import { readConfig, type Config } from '../config'
 import { createDb } from '../db/client'
 import { type DeliveryResult, deliverMessages, type Send, type StoredForm } from '../db/messages'
 import type { Env } from '../env'
-import { admitSend } from '../permissions/admission'
+import { admitSend, freeAdmission } from '../permissions/admission'
 import type { Charges } from '../permissions/fees'
 import { enqueuePushes } from '../push/enqueue'
 import { pushLive } from './live-push'
@@ -16,7 +16,8 @@ import { utf8Length } from '../validation/text'
  * that is owed (10c, skipped for an idempotent repeat), stores it for every recipient or none (11–12) with
  * the payment's claim, and, after the commit, queues its device pushes and pushes it to the recipients' live
  * connections, both outside the response.
- * The admission's read runs alongside the store's own reads: one storage round trip before the write.
+ * A send that may owe nothing is written first, admitted inside its write: one storage round trip. Any
+ * other, or one whose write is refused, reads first (the admission alongside the store's own reads).
  * @param background keeps work alive after the response (`waitUntil`).
  */
 export async function runSend(
@@ -31,6 +32,7 @@ export async function runSend(
   let charges: Charges | undefined
   let form: StoredForm | undefined
   const results = await deliverMessages(db, send, {
+    admitInWrite: freeAdmission(config, sender, send.messageBox),
     admit: async () => {
       charges = await admitSend(db, config, {
         sender,
@@ -58,8 +60,9 @@ export async function runSend(
   const stored = results.filter((r) => !r.duplicate)
   const committed = { sender, messageBox: send.messageBox, stored }
   background(enqueuePushes(env, config, committed))
-  // Only a send that stored something settled its form; an idempotent repeat was pushed the first time.
-  if (form && stored.length > 0) background(pushLive(env, committed, form))
+  // An idempotent repeat was pushed the first time. A send written first owed nothing, so it was stored
+  // as sent (no form was settled).
+  if (stored.length > 0) background(pushLive(env, committed, form ?? { body: send.body }))
   return results
 }
 

@@ -1,8 +1,9 @@
+import { type SQL, sql } from 'drizzle-orm'
 import type { Config } from '../config'
-import { ruleFees } from '../db/permissions'
+import { ruleFeeOf, ruleFees } from '../db/permissions'
 import type { Db } from '../db/client'
 import { RelayError } from '../errors'
-import { type Charges, chargesFor } from './fees'
+import { type Charges, chargesFor, deliveryFee, recipientFee } from './fees'
 
 /** What the admission of a send looks at. */
 export interface AdmissionRequest {
@@ -65,4 +66,21 @@ export async function lookupCharges(
     messageBox,
     config,
   )
+}
+
+/**
+ * The admission of a send that owes nothing, as a SQL condition on one recipient's row of its write (true:
+ * that recipient neither blocks the sender nor asks a fee), so a free send is admitted inside its write,
+ * with no read before it (src/db/messages.ts). Null when the configuration alone makes the send owe
+ * something (a delivery fee for this box): such a send is admitted by `admitSend`, before its write.
+ */
+export function freeAdmission(
+  config: Config,
+  sender: string,
+  messageBox: string,
+): ((recipient: string) => SQL) | null {
+  if (deliveryFee(messageBox, config) !== 0) return null
+  // The rule when there is one, else the configured default: `recipientFee`'s order, in SQL.
+  const fallback = recipientFee(null, messageBox, config)
+  return (recipient) => sql`coalesce(${ruleFeeOf(sql`${recipient}`, messageBox, sender)}, ${fallback}) = 0`
 }

@@ -6,7 +6,8 @@ import { readFcmConfig } from '../push/fcm-config'
 
 /**
  * `GET /`: a short page for a person who opens the relay's URL (public, no storage): what this is, its
- * identity key, version, whether push is on, and where to go next. Apps use the API, never this page.
+ * identity key, version, whether push is on, and where to go next (the API reference, the OpenAPI document,
+ * health). Apps use the API, never this page.
  */
 export const landing = new Hono<AppEnv>().get('/', (c) => {
   const identityKey = c.var.serverKey.identityKey
@@ -53,7 +54,8 @@ export const landing = new Hono<AppEnv>().get('/', (c) => {
             <dd id="push">${push}</dd>
           </dl>
           <p>
-            <a href="/health">Health</a> ·
+            <a href="/docs" id="api-reference">API reference</a> ·
+            <a href="/openapi.json" id="openapi">OpenAPI document</a> · <a href="/health">Health</a> ·
             <a href="https://github.com/bitcoin-sv/BRCs/blob/master/peer-to-peer/0033.md">BRC-33</a>
           </p>
         </body>

@@ -27,8 +27,7 @@ export const socketIo = new Hono<SocketIoEnv>().on(['GET', 'POST'], '/socket.io/
   let action: 'open' | 'poll' | 'post' | 'upgrade'
   if (sid === null) {
     if (c.req.method !== 'GET') return engineError(2, 'Bad handshake method')
-    const limited = await limitHandshakes(c.env, c.req.raw)
-    if (limited) return limited
+    await limitHandshakes(c.env, c.req.raw)
     sid = await createConnectionId(key.nonceKey)
     action = 'open'
   } else {

@@ -1,4 +1,5 @@
 import { isJsonObject } from '../http/json-body'
+import type { Fields } from './field'
 import { isAbsent, isWellFormed } from './text'
 import { invalid, type Validator } from './validate'
 
@@ -7,22 +8,57 @@ export interface AcknowledgeMessageRequest {
   messageIds: string[]
 }
 
+/** `/acknowledgeMessage`'s fields: what the API document shows and the code each check throws. */
+export const acknowledgeMessageFields = {
+  messageIds: {
+    required: true,
+    schema: (config) => ({
+      type: 'array',
+      minItems: 1,
+      maxItems: config.maxAcknowledgeIds,
+      items: {
+        anyOf: [
+          { type: 'string', description: 'A message id as listed.' },
+          {
+            type: 'integer',
+            minimum: 0,
+            maximum: Number.MAX_SAFE_INTEGER,
+            description: 'BRC-33 style: means its decimal string.',
+          },
+        ],
+      },
+      description: "Ids of the caller's messages to delete, in any of its boxes (repeats count once).",
+    }),
+    errors: {
+      missing: 'ERR_MESSAGE_ID_REQUIRED',
+      invalid: 'ERR_INVALID_MESSAGE_ID',
+      tooMany: 'ERR_TOO_MANY_MESSAGE_IDS',
+    },
+  },
+} as const satisfies Fields
+
+const { messageIds: field } = acknowledgeMessageFields
+
+/** Every code `acknowledgeMessageRequest` throws, in the order it checks. */
+export const acknowledgeMessageErrors = [
+  field.errors.missing,
+  field.errors.invalid,
+  field.errors.tooMany,
+] as const
+
 /** `/acknowledgeMessage`, checked in the contract's order. */
 export const acknowledgeMessageRequest: Validator<AcknowledgeMessageRequest> = (json, config) => {
   const request = isJsonObject(json) ? json : {}
   const given = request.messageIds
   if (isAbsent(given) || (Array.isArray(given) && given.length === 0)) {
-    throw invalid('ERR_MESSAGE_ID_REQUIRED', 'messageIds is required: a non-empty array of message ids.')
+    throw invalid(field.errors.missing, 'messageIds is required: a non-empty array of message ids.')
   }
   if (!Array.isArray(given) || !given.every(isMessageId)) {
-    throw invalid(
-      'ERR_INVALID_MESSAGE_ID',
-      'messageIds must be an array of strings or non-negative integers.',
-    )
+    throw invalid(field.errors.invalid, 'messageIds must be an array of strings or non-negative integers.')
   }
   if (given.length > config.maxAcknowledgeIds) {
     throw invalid(
-      'ERR_TOO_MANY_MESSAGE_IDS',
+      field.errors.tooMany,
       `At most ${config.maxAcknowledgeIds} message ids per acknowledgement.`,
     )
   }

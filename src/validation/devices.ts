@@ -1,4 +1,5 @@
 import { isJsonObject } from '../http/json-body'
+import type { Fields } from './field'
 import { isAbsent, isBoundedText, isWellFormed, utf8Length } from './text'
 import { invalid, type Validator } from './validate'
 
@@ -18,8 +19,52 @@ export interface UnregisterDeviceRequest {
   fcmToken: string
 }
 
-const MAX_FCM_TOKEN_BYTES = 4096
-const MAX_DEVICE_ID_BYTES = 256
+/** The longest FCM registration token, in UTF-8 bytes after trimming. */
+export const MAX_FCM_TOKEN_BYTES = 4096
+/** The longest client `deviceId`, in UTF-8 bytes. */
+export const MAX_DEVICE_ID_BYTES = 256
+
+const fcmTokenField = {
+  required: true,
+  schema: {
+    type: 'string',
+    minLength: 1,
+    pattern: '\\S',
+    description: `The FCM registration token: 1–${MAX_FCM_TOKEN_BYTES} UTF-8 bytes after trimming, no control characters.`,
+  },
+  errors: { invalid: 'ERR_INVALID_FCM_TOKEN' },
+} as const
+
+/** `/registerDevice`'s fields: what the API document shows and the code each check throws. */
+export const registerDeviceFields = {
+  fcmToken: fcmTokenField,
+  platform: {
+    schema: { anyOf: [{ type: 'string', enum: PLATFORMS }, { type: 'null' }] },
+    errors: { invalid: 'ERR_INVALID_PLATFORM' },
+  },
+  deviceId: {
+    schema: {
+      anyOf: [{ type: 'string', maxLength: MAX_DEVICE_ID_BYTES }, { type: 'null' }],
+      description: `The app's own name for the device: at most ${MAX_DEVICE_ID_BYTES} UTF-8 bytes.`,
+    },
+    errors: { invalid: 'ERR_INVALID_DEVICE_ID' },
+  },
+} as const satisfies Fields
+
+/** `/unregisterDevice`'s fields. */
+export const unregisterDeviceFields = { fcmToken: fcmTokenField } as const satisfies Fields
+
+const register = registerDeviceFields
+
+/** Every code `registerDeviceRequest` throws, in the order it checks. */
+export const registerDeviceErrors = [
+  register.fcmToken.errors.invalid,
+  register.platform.errors.invalid,
+  register.deviceId.errors.invalid,
+] as const
+
+/** Every code `unregisterDeviceRequest` throws. */
+export const unregisterDeviceErrors = [unregisterDeviceFields.fcmToken.errors.invalid] as const
 
 /** `/registerDevice`: fcmToken, then platform, then deviceId. */
 export const registerDeviceRequest: Validator<RegisterDeviceRequest> = (json) => {
@@ -27,14 +72,14 @@ export const registerDeviceRequest: Validator<RegisterDeviceRequest> = (json) =>
   const fcmToken = fcmTokenOf(request)
   const { platform, deviceId } = request
   if (!isAbsent(platform) && !PLATFORMS.includes(platform as Platform)) {
-    throw invalid('ERR_INVALID_PLATFORM', 'platform must be one of: ios, android, web')
+    throw invalid(register.platform.errors.invalid, `platform must be one of: ${PLATFORMS.join(', ')}`)
   }
   if (
     !isAbsent(deviceId) &&
     (typeof deviceId !== 'string' || utf8Length(deviceId) > MAX_DEVICE_ID_BYTES || !isWellFormed(deviceId))
   ) {
     throw invalid(
-      'ERR_INVALID_DEVICE_ID',
+      register.deviceId.errors.invalid,
       `deviceId must be a string of at most ${MAX_DEVICE_ID_BYTES} UTF-8 bytes.`,
     )
   }
@@ -56,7 +101,7 @@ function fcmTokenOf(request: Record<string, unknown>): string {
   const token = typeof given === 'string' ? given.trim() : null
   if (token === null || !isBoundedText(token, MAX_FCM_TOKEN_BYTES)) {
     throw invalid(
-      'ERR_INVALID_FCM_TOKEN',
+      fcmTokenField.errors.invalid,
       `fcmToken is required and must be a non-empty string of at most ${MAX_FCM_TOKEN_BYTES} UTF-8 bytes without control characters.`,
     )
   }

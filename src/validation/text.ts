@@ -1,3 +1,5 @@
+import type { JsonSchema } from './field'
+
 // C0, DEL and C1 controls: invisible in logs and UIs, so never part of a box name or an id.
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/
 
@@ -41,11 +43,28 @@ export function isBoundedText(text: string, maxBytes: number): boolean {
   return bytes >= 1 && bytes <= maxBytes && !CONTROL.test(text) && isWellFormed(text)
 }
 
+/** The longest `messageBox` name, in UTF-8 bytes after trimming (contract.md "Limits"). */
+export const MAX_MESSAGE_BOX_BYTES = 128
+
 /** The contract's `messageBox` rule: a string of 1–128 UTF-8 bytes after trimming, no control characters. */
 export function messageBoxName(value: unknown): string | null {
   if (typeof value !== 'string') return null
   const name = value.trim()
-  return isBoundedText(name, 128) ? name : null
+  return isBoundedText(name, MAX_MESSAGE_BOX_BYTES) ? name : null
+}
+
+/** What `messageBoxName` accepts, for the error descriptions of every route that takes a box name. */
+export const MESSAGE_BOX_RULE = `messageBox must be a name of 1-${MAX_MESSAGE_BOX_BYTES} UTF-8 bytes without control characters.`
+
+/**
+ * The schema of a box name as requests give it. The byte limit applies after trimming, so it is stated, not
+ * given as `maxLength` (which counts code points of the untrimmed string); `\S`: not blank.
+ */
+export const messageBoxSchema: JsonSchema = {
+  type: 'string',
+  minLength: 1,
+  pattern: '\\S',
+  description: `A message box name: 1–${MAX_MESSAGE_BOX_BYTES} UTF-8 bytes after trimming (surrounding whitespace is removed), no control characters, well-formed Unicode.`,
 }
 
 /** JSON `null` and absence mean the same for optional fields. */

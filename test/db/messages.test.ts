@@ -1,4 +1,5 @@
 import { createScheduledController, env } from 'cloudflare:test'
+import { sql } from 'drizzle-orm'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createDb } from '../../src/db/client'
 import {
@@ -12,6 +13,7 @@ import {
 import type { QuotaLimits } from '../../src/db/quotas'
 import { RelayError } from '../../src/errors'
 import worker from '../../src/index'
+import { type D1Call, d1Counting } from '../helpers/counting-d1'
 import { d1FailingAtEndOfBatch } from '../helpers/failing-d1'
 import { countBodies, fillBox, randomKey, storedFor } from '../helpers/messages'
 
@@ -95,20 +97,23 @@ function d1RecordingBindings(d1: D1Database, bound: unknown[]): D1Database {
 }
 
 describe('messages repository (real D1)', () => {
-  // Whatever a test did, every body is still referenced by a message.
+  // Whatever a test did, every body is still referenced by a message, and every message has its body.
   afterEach(async () => {
     const orphans = await env.DB.prepare(
-      'SELECT count(*) AS n FROM message_bodies AS b WHERE b.id != 0 AND NOT EXISTS (SELECT 1 FROM messages WHERE body_id = b.id)',
+      'SELECT count(*) AS n FROM message_bodies AS b WHERE b.id != 0 AND NOT EXISTS (SELECT 1 FROM messages WHERE body_id = b.id AND body_id != 0)',
     ).first<number>('n')
     expect(orphans, 'bodies no message references').toBe(0)
+    // And the other way (no foreign key since migration 0006: the send's batch is what guarantees it).
+    const dangling = await env.DB.prepare(
+      'SELECT count(*) AS n FROM messages AS m WHERE NOT EXISTS (SELECT 1 FROM message_bodies WHERE id = m.body_id)',
+    ).first<number>('n')
+    expect(dangling, 'messages whose body is missing').toBe(0)
   })
 
   describe('listing', () => {
-    it('reads a page through the (recipient, message_box, seq) index, never scanning the table', async () => {
+    it('reads a page through the inbox index (recipient, message_box, seq, …), never scanning the table', async () => {
       const plan = await planOf(listPageQuery(db, randomKey(), 'inbox', page(10)))
-      expect(plan).toContain(
-        'SEARCH messages USING INDEX messages_recipient_box_seq_idx (recipient=? AND message_box=?)',
-      )
+      expect(plan).toContain('SEARCH messages USING INDEX messages_inbox_idx (recipient=? AND message_box=?)')
       expect(plan).not.toMatch(/SCAN messages\b/)
       // Sizes and bodies are fetched from message_bodies by primary key, one per listed row.
       expect(plan).toContain('SEARCH message_bodies USING INTEGER PRIMARY KEY (rowid=?)')
@@ -199,16 +204,6 @@ describe('messages repository (real D1)', () => {
       for (const recipient of [a, b]) {
         expect((await storedFor(recipient)).map((m) => m.body)).toEqual(['first', 'second'])
       }
-    })
-
-    it('D1 enforces the reference: a message cannot point at a body that does not exist', async () => {
-      const insert = env.DB.prepare(
-        `INSERT INTO messages (message_id, recipient, message_box, sender, body_id, created_at, expires_at)
-         VALUES ('x', ?1, 'inbox', ?1, -1, 0, 0)`,
-      )
-        .bind(randomKey())
-        .run()
-      await expect(insert).rejects.toThrow(/FOREIGN KEY constraint failed/)
     })
 
     it('a batch that fails at its last statement leaves nothing behind and is a 503', async () => {
@@ -315,7 +310,76 @@ describe('messages repository (real D1)', () => {
     })
   })
 
+  describe('rows written and round trips (what a send is billed)', () => {
+    const admitsAll = () => sql`1`
+    const refusesAll = () => sql`0`
+
+    /** A send through a counting D1, after one ordinary send that gives this isolate a size report. */
+    async function countedSend(deliveries: number, admitInWrite: () => ReturnType<typeof sql>) {
+      await deliverMessages(db, send({ deliveries: [{ recipient: randomKey(), messageId: 'warm-up' }] }))
+      const calls: D1Call[] = []
+      const recipients = Array.from({ length: deliveries }, () => randomKey())
+      const results = await deliverMessages(
+        createDb(d1Counting(env.DB, calls)),
+        send({ deliveries: recipients.map((recipient) => ({ recipient, messageId: 'counted' })) }),
+        { admitInWrite },
+      )
+      return { calls, results, recipients }
+    }
+
+    it('a free single-recipient send is one D1 call writing 4 rows: the message, its unique id, its inbox and its sender index entries', async () => {
+      const { calls, results, recipients } = await countedSend(1, admitsAll)
+      expect(calls).toEqual([{ kind: 'batch', rowsWritten: 4 }])
+      expect(results).toEqual([{ recipient: recipients[0], messageId: 'counted', duplicate: false }])
+      const listed = await listForRecipient(db, recipients[0]!, 'inbox', page(10))
+      expect(listed.messages.map((m) => m.messageId)).toEqual(['counted'])
+    })
+
+    it('a free 3-recipient send is one D1 call: its body row and counter, then 5 rows per recipient (the shared-body index entry too)', async () => {
+      const { calls } = await countedSend(3, admitsAll)
+      expect(calls).toEqual([{ kind: 'batch', rowsWritten: 2 + 3 * 5 }])
+    })
+
+    it('a send whose write is refused writes nothing, then reads (the repeat lookup and the usage batch) and writes as before', async () => {
+      const { calls, results, recipients } = await countedSend(1, refusesAll)
+      expect(calls).toHaveLength(4)
+      expect(calls[0]).toEqual({ kind: 'batch', rowsWritten: 0, failed: true })
+      expect(calls.slice(1, 3).map((c) => c.rowsWritten)).toEqual([0, 0])
+      expect(calls.at(-1)).toEqual({ kind: 'batch', rowsWritten: 4 })
+      expect(results).toEqual([{ recipient: recipients[0], messageId: 'counted', duplicate: false }])
+    })
+
+    it('a repeat of a stored id is refused by the write, then found by the reads: duplicate, nothing written', async () => {
+      const recipient = randomKey()
+      const repeat = send({ deliveries: [{ recipient, messageId: 'again' }] })
+      await deliverMessages(db, repeat)
+      const calls: D1Call[] = []
+      const results = await deliverMessages(createDb(d1Counting(env.DB, calls)), repeat, {
+        admitInWrite: admitsAll,
+      })
+      expect(results).toEqual([{ recipient, messageId: 'again', duplicate: true }])
+      expect(calls.reduce((sum, c) => sum + c.rowsWritten, 0)).toBe(0)
+      expect(await storedFor(recipient)).toHaveLength(1)
+    })
+  })
+
   describe('body lifetime', () => {
+    it("the release trigger finds a shared body's other references through its partial index, not by scanning the table", async () => {
+      // The listing tests above left a 100 000-message box: a scan would read all of it.
+      const stored = await env.DB.prepare('SELECT count(*) AS n FROM messages').first<number>('n')
+      expect(stored).toBeGreaterThanOrEqual(100_000)
+      const [first, second] = [randomKey(), randomKey()]
+      await deliverMessages(
+        db,
+        send({ deliveries: [first, second].map((recipient) => ({ recipient, messageId: 'shared' })) }),
+      )
+      const { meta } = await env.DB.prepare('DELETE FROM messages WHERE recipient = ? AND message_id = ?')
+        .bind(first, 'shared')
+        .run()
+      expect(meta.changes).toBe(1)
+      expect(meta.rows_read).toBeLessThan(20)
+    })
+
     it('acknowledging one of two references keeps the body; the other recipient still lists it byte-identical', async () => {
       const [a, b] = [randomKey(), randomKey()]
       const body = '{"x":"\u00e9\ud83d\ude00"} with trailing space '

@@ -59,7 +59,10 @@ describe('handshakes per client IP (HANDSHAKE_RATE_LIMIT)', () => {
         code: 'ERR_RATE_LIMITED',
         limit: HANDSHAKE_LIMIT,
         retryAfter: 60,
+        // Like every error: the id a user's report can be found by.
+        requestId: refused.headers.get('x-request-id'),
       })
+      expect(refused.headers.get('x-request-id')).toMatch(/^[0-9a-f]{16}$/)
       expect(await inMailbox(identityKey, (box) => box.sessionStore.list())).toEqual([])
       // Another address, and the same address with the limit off, are not affected.
       expect((await handshake(fetch, randomIp())).status).toBe(200)
@@ -133,6 +136,7 @@ describe('authenticated requests per identity (REQUEST_RATE_LIMIT)', () => {
       const onWire = wire.at(-1)!
       expect(onWire.headers.get('x-bsv-auth-signature')).toMatch(/^[0-9a-f]+$/)
       expect(Number(onWire.headers.get('retry-after'))).toBeGreaterThan(0)
+      expect(((await onWire.clone().json()) as { requestId: string }).requestId).toMatch(/^[0-9a-f]{16}$/)
       expect(runs).toHaveLength(1)
     },
   )

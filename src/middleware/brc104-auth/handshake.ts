@@ -24,8 +24,7 @@ const utf8 = new TextEncoder()
  */
 export const handshake = new Hono<HandshakeEnv>().post('/.well-known/auth', async (c) => {
   // First and cheapest: the per-IP handshake limit, before any parsing or crypto.
-  const limited = await limitHandshakes(c.env, c.req.raw)
-  if (limited) return limited
+  await limitHandshakes(c.env, c.req.raw)
   const message = parseJsonBody(c.var.rawBody)
   if (!isJsonObject(message)) invalid('The handshake body must be a JSON object.')
   if (message.version !== AUTH_VERSION) {

@@ -1,9 +1,11 @@
 import { createMiddleware } from 'hono/factory'
 import type { Env } from '../../env'
+import { renderError } from '../../http/error-response'
 import { mailbox } from '../../objects/mailbox'
 import type { RawBodyVariables } from '../raw-body'
+import type { RequestLogVariables } from '../request-log'
 import type { ServerKeyVariables } from '../server-key'
-import { rateLimited, rateLimitedResponse } from './rate-limit'
+import { rateLimited } from './rate-limit'
 import { signResponse } from './sign-response'
 import { verifyRequest } from './verify-request'
 
@@ -14,7 +16,7 @@ export type AuthVariables = { identityKey: string }
 
 type Brc104Env = {
   Bindings: Pick<Env, 'MAILBOX'>
-  Variables: AuthVariables & RawBodyVariables & ServerKeyVariables
+  Variables: AuthVariables & RawBodyVariables & ServerKeyVariables & RequestLogVariables
 }
 
 /**
@@ -34,10 +36,7 @@ export function brc104Auth() {
     if (verified.rateLimited) {
       // Authenticated, so signed (AuthFetch hands the app the real 429), and no route runs.
       const { limit, retryAfterSeconds } = verified.rateLimited
-      c.res = rateLimitedResponse(
-        rateLimited(limit, retryAfterSeconds, 'requests for this identity'),
-        retryAfterSeconds,
-      )
+      c.res = renderError(c, rateLimited(limit, retryAfterSeconds, 'requests for this identity'))
     } else {
       await next()
     }

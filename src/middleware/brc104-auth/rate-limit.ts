@@ -1,6 +1,6 @@
 import { readConfig } from '../../config'
 import type { Env } from '../../env'
-import { RelayError, toErrorBody } from '../../errors'
+import { RelayError } from '../../errors'
 
 /**
  * The Workers Rate Limiting binding's window for HANDSHAKE_RATE_LIMITER (wrangler.toml `[[ratelimits]]`
@@ -16,18 +16,9 @@ export function rateLimited(limit: number, retryAfterSeconds: number, what: stri
   })
 }
 
-/** The JSON error envelope of `error` with a `Retry-After` header (seconds). */
-export function rateLimitedResponse(error: RelayError, retryAfterSeconds: number): Response {
-  return Response.json(toErrorBody(error), {
-    status: error.status,
-    headers: { 'retry-after': String(retryAfterSeconds) },
-  })
-}
-
 /**
  * Counts one handshake against the caller's IP (`CF-Connecting-IP`, IPv6 by its /64, which one
- * subscriber typically holds whole) with the HANDSHAKE_RATE_LIMITER binding, and returns the 429 to
- * answer, or null to go on.
+ * subscriber typically holds whole) with the HANDSHAKE_RATE_LIMITER binding.
  *
  * The binding's number is fixed in wrangler.toml (`simple.limit`; production's `limit()` takes only a
  * key), so HANDSHAKE_RATE_LIMIT here is the switch: "0" skips the check, any other value means "on,
@@ -35,13 +26,14 @@ export function rateLimitedResponse(error: RelayError, retryAfterSeconds: number
  * location and is approximate by design; it protects capacity, not correctness (sessions are bounded
  * by the Mailbox whatever gets through). A request without `CF-Connecting-IP` (only possible inside
  * Cloudflare, e.g. a service binding or a local test harness) is not counted.
- * @throws RelayError ERR_SERVER_MISCONFIGURED when the limit is on but the binding is missing.
+ * @throws RelayError ERR_RATE_LIMITED (429, with `retryAfter`) over the limit; ERR_SERVER_MISCONFIGURED
+ *   when the limit is on but the binding is missing.
  */
-export async function limitHandshakes(env: Env, request: Request): Promise<Response | null> {
+export async function limitHandshakes(env: Env, request: Request): Promise<void> {
   const limit = readConfig(env).handshakeRateLimit
-  if (limit === 0) return null
+  if (limit === 0) return
   const ip = request.headers.get('cf-connecting-ip')
-  if (!ip) return null
+  if (!ip) return
   const limiter = env.HANDSHAKE_RATE_LIMITER
   if (!limiter) {
     console.error(
@@ -53,9 +45,7 @@ export async function limitHandshakes(env: Env, request: Request): Promise<Respo
     )
   }
   const { success } = await limiter.limit({ key: clientKey(ip) })
-  if (success) return null
-  const error = rateLimited(limit, HANDSHAKE_RATE_PERIOD_SECONDS, 'handshakes from this address')
-  return rateLimitedResponse(error, HANDSHAKE_RATE_PERIOD_SECONDS)
+  if (!success) throw rateLimited(limit, HANDSHAKE_RATE_PERIOD_SECONDS, 'handshakes from this address')
 }
 
 /** The rate-limit key of a client address: IPv4 as is (IPv4-mapped IPv6 too), IPv6 by its /64 prefix. */
