@@ -13,8 +13,8 @@ export interface LivePush {
 /**
  * Pushes each newly stored message to its recipient's live connections in that box, through the
  * recipient's Mailbox (the one place that knows its rooms). Called after the commit and outside the
- * response: it never throws, and a recipient with no connection is not an error (the message waits in D1
- * and is listed as always).
+ * response, for the recipients `live_presence` shows connected: it never throws, and a recipient with no
+ * connection is not an error (the message waits in D1 and is listed as always).
  */
 export async function pushLive(
   env: Env,
@@ -25,7 +25,11 @@ export async function pushLive(
     send.stored.map(async ({ recipient, messageId }) => {
       const body = form.body + (form.suffixes?.get(recipient) ?? '')
       try {
-        await mailbox(env, recipient).pushLive(send.messageBox, { sender: send.sender, messageId, body })
+        await mailbox(env, recipient).pushLive(recipient, send.messageBox, {
+          sender: send.sender,
+          messageId,
+          body,
+        })
       } catch (error) {
         console.warn('live push failed; the message is stored and listed:', String(error))
       }

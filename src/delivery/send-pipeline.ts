@@ -1,5 +1,6 @@
 import { readConfig, type Config } from '../config'
 import { createDb } from '../db/client'
+import { onlineAmong } from '../db/live-presence'
 import { type DeliveryResult, deliverMessages, type Send, type StoredForm } from '../db/messages'
 import type { Env } from '../env'
 import { admitSend, freeAdmission } from '../permissions/admission'
@@ -31,6 +32,13 @@ export async function runSend(
   const send = toSend(request, sender, config, Date.now())
   let charges: Charges | undefined
   let form: StoredForm | undefined
+  // Who is connected, read alongside the send's own storage work (no round trip of its own). If it cannot
+  // be read, every recipient's Mailbox is asked, as if all were connected.
+  const recipients = send.deliveries.map((d) => d.recipient)
+  const online = onlineAmong(db, recipients).catch((error) => {
+    console.warn('live presence unreadable; pushing to every recipient:', String(error))
+    return new Set(recipients)
+  })
   const results = await deliverMessages(db, send, {
     admitInWrite: freeAdmission(config, sender, send.messageBox),
     admit: async () => {
@@ -62,7 +70,9 @@ export async function runSend(
   background(enqueuePushes(env, config, committed))
   // An idempotent repeat was pushed the first time. A send written first owed nothing, so it was stored
   // as sent (no form was settled).
-  if (stored.length > 0) background(pushLive(env, committed, form ?? { body: send.body }))
+  const connected = await online
+  const live = { ...committed, stored: stored.filter((r) => connected.has(r.recipient)) }
+  if (live.stored.length > 0) background(pushLive(env, live, form ?? { body: send.body }))
   return results
 }
 

@@ -62,7 +62,7 @@ async function authenticated(ctx: EventContext, data: unknown): Promise<void> {
     return ctx.reply(failed('authenticationFailed', 'This connection is authenticated as another identity.'))
   }
   if (state.identity === null) {
-    ctx.closeConnections(await mailbox(ctx.env, session.clientKey).attachLive(state.sid))
+    ctx.closeConnections(await mailbox(ctx.env, session.clientKey).attachLive(session.clientKey, state.sid))
     state.identity = session.clientKey
   }
   state.pushSession = session.serverNonce

@@ -377,7 +377,7 @@ export class LiveConnection extends DurableObject<Env> {
     await this.ctx.storage.deleteAll()
     if (state?.identity)
       await mailbox(this.env, state.identity)
-        .detachLive(state.sid)
+        .detachLive(state.identity, state.sid)
         .catch(() => undefined)
   }
 

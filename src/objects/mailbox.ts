@@ -1,6 +1,7 @@
 import { DurableObject } from 'cloudflare:workers'
 import { type Config, readConfig } from '../config'
 import { createDb } from '../db/client'
+import { markOffline, markOnline } from '../db/live-presence'
 import { deleteAcknowledged } from '../db/messages'
 import type { LivePush } from '../delivery/live-push'
 import type { Env } from '../env'
@@ -22,6 +23,9 @@ export class Mailbox extends DurableObject<Env> {
   /** The tail of this identity's acknowledgement queue: each one starts when the previous has settled. */
   private acknowledging: Promise<unknown> = Promise.resolve()
   private acknowledgementsInFlight = 0
+  /** The tail of this identity's presence writes (see `syncPresence`), and the last state written. */
+  private presence: Promise<void> = Promise.resolve()
+  private presenceWritten: boolean | undefined
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env)
@@ -83,8 +87,15 @@ export class Mailbox extends DurableObject<Env> {
    * Live delivery: registers a connection that proved this identity. Returns the connections dropped to
    * stay within LIVE_MAX_CONNECTIONS_PER_IDENTITY (oldest first), for the caller to close.
    */
-  async attachLive(connection: string): Promise<string[]> {
-    return this.live.attach(connection, Date.now(), readConfig(this.env).liveMaxConnectionsPerIdentity)
+  async attachLive(identityKey: string, connection: string): Promise<string[]> {
+    const evicted = this.live.attach(
+      connection,
+      Date.now(),
+      readConfig(this.env).liveMaxConnectionsPerIdentity,
+    )
+    // Before the client hears it is authenticated (and joins a room), so sends from then on push to it.
+    await this.syncPresence(identityKey)
+    return evicted
   }
 
   /** Adds one of this identity's boxes to a registered connection's rooms (LIVE_MAX_ROOMS_PER_CONNECTION). */
@@ -97,16 +108,19 @@ export class Mailbox extends DurableObject<Env> {
   }
 
   /** Forgets a closed connection; once none is left, the alarm checks whether this object can go. */
-  async detachLive(connection: string): Promise<void> {
+  async detachLive(identityKey: string, connection: string): Promise<void> {
     this.live.detach(connection)
-    if (this.live.isEmpty()) await this.armAlarmBy(Date.now() + CLEANUP_PAUSE_MS)
+    if (this.live.isEmpty()) {
+      await this.syncPresence(identityKey)
+      await this.armAlarmBy(Date.now() + CLEANUP_PAUSE_MS)
+    }
   }
 
   /**
    * Pushes a committed message to this identity's connections in `box` (each signs it for its own
    * session). A connection whose object no longer holds it is forgotten. Returns how many took it.
    */
-  async pushLive(box: string, push: LivePush): Promise<number> {
+  async pushLive(identityKey: string, box: string, push: LivePush): Promise<number> {
     const connections = this.live.connectionsIn(box)
     if (connections.length === 0) return 0
     const outcomes = await Promise.all(
@@ -122,7 +136,32 @@ export class Mailbox extends DurableObject<Env> {
     outcomes.forEach((outcome, i) => {
       if (outcome === 'gone') this.live.detach(connections[i]!)
     })
+    if (this.live.isEmpty()) await this.syncPresence(identityKey)
     return outcomes.filter((outcome) => outcome === 'delivered').length
+  }
+
+  /**
+   * Brings this identity's row in D1's `live_presence` in line with its registry: present while it has a
+   * connection. Writes run one after another and each reads the registry when it runs, so an attach and a
+   * detach racing each other leave the state of whichever came last. A failed write is logged, not thrown:
+   * presence only decides which Mailboxes a send calls to push, and every message is listed either way.
+   */
+  private syncPresence(identityKey: string): Promise<void> {
+    this.presence = this.presence.then(async () => {
+      const online = !this.live.isEmpty()
+      if (online === this.presenceWritten) return
+      const db = createDb(this.env.DB)
+      try {
+        await (online ? markOnline(db, identityKey) : markOffline(db, identityKey))
+        this.presenceWritten = online
+      } catch (error) {
+        console.warn(
+          'live presence not recorded; pushes may skip this identity until its next connect:',
+          String(error),
+        )
+      }
+    })
+    return this.presence
   }
 
   /**

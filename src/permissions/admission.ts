@@ -71,16 +71,16 @@ export async function lookupCharges(
 /**
  * The admission of a send that owes nothing, as a SQL condition on one recipient's row of its write (true:
  * that recipient neither blocks the sender nor asks a fee), so a free send is admitted inside its write,
- * with no read before it (src/db/messages.ts). Null when the configuration alone makes the send owe
- * something (a delivery fee for this box): such a send is admitted by `admitSend`, before its write.
+ * with no read before it (src/db/messages.ts). Null when the box's defaults ask a fee or block (a delivery
+ * fee, a default recipient fee): such a send is admitted by `admitSend`, before its write.
  */
 export function freeAdmission(
   config: Config,
   sender: string,
   messageBox: string,
 ): ((recipient: string) => SQL) | null {
-  if (deliveryFee(messageBox, config) !== 0) return null
-  // The rule when there is one, else the configured default: `recipientFee`'s order, in SQL.
-  const fallback = recipientFee(null, messageBox, config)
-  return (recipient) => sql`coalesce(${ruleFeeOf(sql`${recipient}`, messageBox, sender)}, ${fallback}) = 0`
+  // Where the defaults ask a fee or block, most sends owe or are refused: reading first is cheaper.
+  if (deliveryFee(messageBox, config) !== 0 || recipientFee(null, messageBox, config) !== 0) return null
+  // No recipient's rule asks a fee or blocks (without a rule, the free default applies).
+  return (recipient) => sql`coalesce(${ruleFeeOf(sql`${recipient}`, messageBox, sender)}, 0) = 0`
 }

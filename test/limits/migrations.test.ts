@@ -19,7 +19,15 @@ const MIGRATION_FILES = import.meta.glob('../../migrations/*.sql', {
   eager: true,
 })
 
-const OUR_TABLES = ['d1_migrations', 'devices', 'message_bodies', 'messages', 'payments', 'permissions']
+const OUR_TABLES = [
+  'd1_migrations',
+  'devices',
+  'live_presence',
+  'message_bodies',
+  'messages',
+  'payments',
+  'permissions',
+]
 const OUR_INDEXES = [
   'devices_identity_token_uq',
   'messages_inbox_idx',

@@ -1,0 +1,77 @@
+import { env } from 'cloudflare:test'
+import { describe, expect, it } from 'vitest'
+import { readConfig } from '../../src/config'
+import { runSend } from '../../src/delivery/send-pipeline'
+import { sendMessageRequest } from '../../src/validation/send-message'
+import { newClient } from '../helpers/client'
+import { joinOwn, newBody, roomOf, uniqueBox, useLiveClients } from '../helpers/live'
+import { randomKey } from '../helpers/messages'
+
+const { authed } = useLiveClients()
+
+async function isPresent(identityKey: string): Promise<boolean> {
+  const row = await env.DB.prepare('SELECT 1 AS n FROM live_presence WHERE identity_key = ?')
+    .bind(identityKey)
+    .first()
+  return row !== null
+}
+
+/** Polls until `check` holds (a closing connection detaches after its goodbye is answered). */
+async function eventually(check: () => Promise<boolean>, timeoutMs = 5000): Promise<boolean> {
+  const until = Date.now() + timeoutMs
+  while (Date.now() < until) {
+    if (await check()) return true
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+  return check()
+}
+
+/** `env` with its Mailbox namespace counting the identities a caller asks for. */
+function countingMailboxes(asked: string[]): typeof env {
+  const namespace = new Proxy(env.MAILBOX, {
+    get(target, property) {
+      if (property === 'getByName') {
+        return (name: string) => {
+          asked.push(name)
+          return target.getByName(name)
+        }
+      }
+      const value = Reflect.get(target, property)
+      return typeof value === 'function' ? value.bind(target) : value
+    },
+  })
+  return { ...env, MAILBOX: namespace }
+}
+
+describe('live presence: which recipients a send calls to push', () => {
+  it('an identity is present while it has an authenticated connection, and not once its last one closed', async () => {
+    const first = await authed('websocket')
+    expect(await isPresent(first.identityKey)).toBe(true)
+    const second = await authed('polling', first.privateKey)
+    await first.close()
+    expect(await isPresent(first.identityKey), 'one connection is left').toBe(true)
+    await second.close()
+    expect(await eventually(async () => !(await isPresent(first.identityKey)))).toBe(true)
+  })
+
+  it('a send asks the Mailbox of a connected recipient to push, and not that of one who is not connected', async () => {
+    const connected = await authed('websocket')
+    const box = uniqueBox()
+    await joinOwn(connected, box)
+    const offline = randomKey()
+    const request = sendMessageRequest(
+      { message: { recipients: [connected.identityKey, offline], messageBox: box, body: newBody() } },
+      readConfig(env),
+    )
+    const asked: string[] = []
+    const background: Promise<unknown>[] = []
+    const results = await runSend(countingMailboxes(asked), request, newClient().identityKey, (work) =>
+      background.push(work),
+    )
+    await Promise.all(background)
+    expect(results.map((r) => r.recipient)).toEqual([connected.identityKey, offline])
+    expect(asked).toEqual([connected.identityKey])
+    const pushed = await connected.nextEvent(`sendMessage-${roomOf(connected.identityKey, box)}`)
+    expect(pushed).toMatchObject({ messageId: results[0]!.messageId })
+  })
+})
