@@ -119,10 +119,10 @@ export class Mailbox extends DurableObject<Env> {
   /**
    * Pushes a committed message to this identity's connections in `box` (each signs it for its own
    * session). A connection whose object no longer holds it is forgotten. Returns how many took it.
+   * The identity is passed explicitly: a DO cannot read back the name it was addressed by.
    */
   async pushLive(identityKey: string, box: string, push: LivePush): Promise<number> {
     const connections = this.live.connectionsIn(box)
-    if (connections.length === 0) return 0
     const outcomes = await Promise.all(
       connections.map((connection) =>
         liveConnection(this.env, connection)
@@ -136,6 +136,8 @@ export class Mailbox extends DurableObject<Env> {
     outcomes.forEach((outcome, i) => {
       if (outcome === 'gone') this.live.detach(connections[i]!)
     })
+    // Sends call only while `live_presence` says connected: with no connection left (or a row a failed
+    // write left behind), the row goes.
     if (this.live.isEmpty()) await this.syncPresence(identityKey)
     return outcomes.filter((outcome) => outcome === 'delivered').length
   }

@@ -74,4 +74,25 @@ describe('live presence: which recipients a send calls to push', () => {
     const pushed = await connected.nextEvent(`sendMessage-${roomOf(connected.identityKey, box)}`)
     expect(pushed).toMatchObject({ messageId: results[0]!.messageId })
   })
+
+  it('a row left behind (no connection) costs one call: that push removes it, so later sends skip the Mailbox', async () => {
+    const stale = randomKey()
+    await env.DB.prepare('INSERT INTO live_presence (identity_key) VALUES (?)').bind(stale).run()
+    const send = async () => {
+      const request = sendMessageRequest(
+        { message: { recipient: stale, messageBox: 'inbox', body: newBody() } },
+        readConfig(env),
+      )
+      const asked: string[] = []
+      const background: Promise<unknown>[] = []
+      await runSend(countingMailboxes(asked), request, newClient().identityKey, (work) =>
+        background.push(work),
+      )
+      await Promise.all(background)
+      return asked
+    }
+    expect(await send()).toEqual([stale])
+    expect(await isPresent(stale)).toBe(false)
+    expect(await send()).toEqual([])
+  })
 })
