@@ -4,7 +4,7 @@ import { type RelayErrorCode, statusFor } from '../errors'
 import { AUTH_VERSION } from '../middleware/brc104-auth/auth-headers'
 import { fieldSchema, type JsonSchema, objectSchema } from '../validation/field'
 import { AUTHENTICATION_ERRORS, REQUEST_BODY_ERRORS, SERVER_ERRORS } from './error-codes'
-import { type Content, type Operation, OPERATIONS, type ResponseSpec, TAGS } from './operations'
+import { type Content, json, type Operation, OPERATIONS, type ResponseSpec, TAGS } from './operations'
 import { componentSchemas, ref } from './schemas'
 
 export interface ParameterObject {
@@ -171,8 +171,6 @@ function responsesOf(specs: ResponseSpec[], codes: RelayErrorCode[]): Record<str
   }
   return Object.fromEntries(Object.entries(responses).sort(([a], [b]) => Number(a) - Number(b)))
 }
-
-const json = (schema: JsonSchema): Content => ({ type: 'application/json', schema })
 
 function mediaTypes(contents: Content[]): MediaTypes {
   return Object.fromEntries(contents.map(({ type, schema }) => [type, { schema }]))

@@ -93,9 +93,6 @@ export const REQUEST_BODY_ERRORS = [
 /** A route that parses its body as JSON (src/http/json-body.ts). */
 export const JSON_BODY_ERRORS = ['ERR_INVALID_JSON'] as const satisfies readonly RelayErrorCode[]
 
-/** A route that reads or writes storage (D1 or a Durable Object). */
-export const STORAGE_ERRORS = ['ERR_STORAGE_UNAVAILABLE'] as const satisfies readonly RelayErrorCode[]
-
 /** What any route can answer when the server itself is at fault. */
 export const SERVER_ERRORS = [
   'ERR_SERVER_MISCONFIGURED',

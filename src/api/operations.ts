@@ -19,7 +19,7 @@ import {
   setPermissionFields,
 } from '../validation/permissions'
 import { sendMessageErrors, sendMessageFields } from '../validation/send-message'
-import { JSON_BODY_ERRORS, SEND_PIPELINE_ERRORS, STORAGE_ERRORS } from './error-codes'
+import { JSON_BODY_ERRORS, SEND_PIPELINE_ERRORS } from './error-codes'
 import { ref } from './schemas'
 
 /** The groups of the reference, in the order it shows them. */
@@ -73,7 +73,7 @@ export interface Operation {
   errors: readonly RelayErrorCode[]
 }
 
-const json = (schema: JsonSchema): Content => ({ type: 'application/json', schema })
+export const json = (schema: JsonSchema): Content => ({ type: 'application/json', schema })
 const page: Content = { type: 'text/html', schema: { type: 'string' } }
 const text: Content = { type: 'text/plain', schema: { type: 'string' } }
 const engineIoError: ResponseSpec = {
@@ -174,7 +174,7 @@ export const OPERATIONS: readonly Operation[] = [
       'ERR_SESSION_NOT_FOUND',
       'ERR_AUTH_FAILED',
       'ERR_REPLAYED_REQUEST',
-      ...STORAGE_ERRORS,
+      'ERR_STORAGE_UNAVAILABLE',
     ],
   },
   {
@@ -201,7 +201,7 @@ export const OPERATIONS: readonly Operation[] = [
     authenticated: true,
     body: listMessagesFields,
     responses: [ok('A page of messages.', json(ref('ListMessagesResult')))],
-    errors: [...JSON_BODY_ERRORS, ...listMessagesErrors, ...STORAGE_ERRORS],
+    errors: [...JSON_BODY_ERRORS, ...listMessagesErrors],
   },
   {
     method: 'post',
@@ -214,7 +214,7 @@ export const OPERATIONS: readonly Operation[] = [
     authenticated: true,
     bodyContent: json({ description: 'Any JSON value (`{}` is usual); it is ignored.' }),
     responses: [ok('The boxes.', json(ref('ListMessageBoxesResult')))],
-    errors: [...JSON_BODY_ERRORS, ...STORAGE_ERRORS],
+    errors: [...JSON_BODY_ERRORS],
   },
   {
     method: 'post',
@@ -227,12 +227,7 @@ export const OPERATIONS: readonly Operation[] = [
     authenticated: true,
     body: acknowledgeMessageFields,
     responses: [ok('How many were deleted.', json(ref('AcknowledgeResult')))],
-    errors: [
-      ...JSON_BODY_ERRORS,
-      ...acknowledgeMessageErrors,
-      'ERR_INVALID_ACKNOWLEDGMENT',
-      ...STORAGE_ERRORS,
-    ],
+    errors: [...JSON_BODY_ERRORS, ...acknowledgeMessageErrors, 'ERR_INVALID_ACKNOWLEDGMENT'],
   },
   {
     method: 'post',
@@ -245,7 +240,7 @@ export const OPERATIONS: readonly Operation[] = [
     authenticated: true,
     body: setPermissionFields,
     responses: [ok('The rule is set.', json(ref('SetPermissionResult')))],
-    errors: [...JSON_BODY_ERRORS, ...setPermissionErrors, ...STORAGE_ERRORS],
+    errors: [...JSON_BODY_ERRORS, ...setPermissionErrors],
   },
   {
     method: 'get',
@@ -258,7 +253,7 @@ export const OPERATIONS: readonly Operation[] = [
     authenticated: true,
     query: getPermissionFields,
     responses: [ok('The rule, or null.', json(ref('GetPermissionResult')))],
-    errors: [...getPermissionErrors, ...STORAGE_ERRORS],
+    errors: [...getPermissionErrors],
   },
   {
     method: 'get',
@@ -271,7 +266,7 @@ export const OPERATIONS: readonly Operation[] = [
     authenticated: true,
     query: listPermissionsFields,
     responses: [ok('A page of rules and the total.', json(ref('ListPermissionsResult')))],
-    errors: [...listPermissionsErrors, ...STORAGE_ERRORS],
+    errors: [...listPermissionsErrors],
   },
   {
     method: 'get',
@@ -284,7 +279,7 @@ export const OPERATIONS: readonly Operation[] = [
     authenticated: true,
     query: quoteFields,
     responses: [ok('The quote.', json({ oneOf: [ref('Quote'), ref('QuoteBatch')] }))],
-    errors: [...quoteErrors, ...STORAGE_ERRORS],
+    errors: [...quoteErrors],
   },
   {
     method: 'post',
@@ -297,7 +292,7 @@ export const OPERATIONS: readonly Operation[] = [
     authenticated: true,
     body: registerDeviceFields,
     responses: [ok('Registered.', json(ref('RegisterDeviceResult')))],
-    errors: [...JSON_BODY_ERRORS, ...registerDeviceErrors, ...STORAGE_ERRORS],
+    errors: [...JSON_BODY_ERRORS, ...registerDeviceErrors],
   },
   {
     method: 'get',
@@ -308,7 +303,7 @@ export const OPERATIONS: readonly Operation[] = [
     description: 'Newest update first; tokens are masked.',
     authenticated: true,
     responses: [ok('The devices.', json(ref('DevicesResult')))],
-    errors: [...STORAGE_ERRORS],
+    errors: [],
   },
   {
     method: 'post',
@@ -320,7 +315,7 @@ export const OPERATIONS: readonly Operation[] = [
     authenticated: true,
     body: unregisterDeviceFields,
     responses: [ok('Unregistered.', json(ref('UnregisterDeviceResult')))],
-    errors: [...JSON_BODY_ERRORS, ...unregisterDeviceErrors, ...STORAGE_ERRORS],
+    errors: [...JSON_BODY_ERRORS, ...unregisterDeviceErrors],
   },
   {
     method: 'get',

@@ -1,6 +1,6 @@
 import { SERVER_NONCE_BYTES } from '../middleware/brc104-auth/server-nonce'
 import { AUTH_VERSION } from '../middleware/brc104-auth/auth-headers'
-import type { FeeStatus } from '../permissions/fees'
+import { FEE_STATUSES } from '../permissions/fees'
 import { PLATFORMS } from '../validation/devices'
 import type { JsonSchema } from '../validation/field'
 import { canonicalKeySchema, identityKeySchema } from '../validation/identity-key'
@@ -19,8 +19,6 @@ const success = { const: 'success' }
 const timestamp = { type: 'string', format: 'date-time' }
 const count = { type: 'integer', minimum: 0 }
 const satoshis = { type: 'integer', minimum: 0 }
-const FEE_STATUSES = ['blocked', 'always_allow', 'payment_required'] as const satisfies readonly FeeStatus[]
-
 /** A closed object with every property required unless listed in `optional`. */
 function closed(properties: Record<string, JsonSchema>, optional: string[] = []): JsonSchema {
   return {

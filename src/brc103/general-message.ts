@@ -1,6 +1,8 @@
 import { base64Bytes, randomBytes, toBase64 } from '../crypto/encoding'
 import type { ServerKey } from '../crypto/server-key'
-import { AUTH_VERSION } from '../middleware/brc104-auth/auth-headers'
+import { isJsonObject } from '../http/json-body'
+import { AUTH_VERSION, MAX_DER, MIN_DER } from '../middleware/brc104-auth/auth-headers'
+import { isByteArray } from './byte-array'
 
 /** One BRC-103 session on a live connection: the client's key and both session nonces (~200 bytes). */
 export interface SocketSession {
@@ -42,7 +44,7 @@ export async function openGeneralMessage(
   if (!session) return null
   if (typeof identityKey !== 'string' || identityKey.toLowerCase() !== session.clientKey) return null
   if (typeof nonce !== 'string' || !base64Bytes(nonce, 32)) return null
-  if (!isByteArray(payload, 1, Infinity) || !isByteArray(signature, 8, 72)) return null
+  if (!isByteArray(payload, 1, Infinity) || !isByteArray(signature, MIN_DER, MAX_DER)) return null
   const bytes = Uint8Array.from(payload)
   const keyID = `${nonce} ${session.serverNonce}`
   if (!(await key.signer.verify(bytes, Uint8Array.from(signature), keyID, session.clientKey))) return null
@@ -77,16 +79,10 @@ export async function sealGeneralMessage(
 function parseEvent(bytes: Uint8Array): LiveEvent | null {
   try {
     const json: unknown = JSON.parse(utf8Strict.decode(bytes))
-    if (typeof json !== 'object' || json === null || Array.isArray(json)) return null
-    const { eventName, data } = json as Record<string, unknown>
+    if (!isJsonObject(json)) return null
+    const { eventName, data } = json
     return typeof eventName === 'string' ? { eventName, data } : null
   } catch {
     return null
   }
-}
-
-function isByteArray(value: unknown, min: number, max: number): value is number[] {
-  if (!Array.isArray(value) || value.length < min || value.length > max) return false
-  for (const b of value) if (!Number.isInteger(b) || b < 0 || b > 255) return false
-  return true
 }

@@ -1,5 +1,5 @@
 import type { LiveEvent, SocketSession } from '../brc103/general-message'
-import { readConfig } from '../config'
+import type { Config } from '../config'
 import { runSend } from '../delivery/send-pipeline'
 import type { Env } from '../env'
 import { RelayError } from '../errors'
@@ -9,7 +9,7 @@ import { mailbox } from '../objects/mailbox'
 import { canonicalIdentityKey } from '../validation/identity-key'
 import { sendMessageRequest } from '../validation/send-message'
 import type { ConnectionState } from './connection-state'
-import { parseRoom, roomId } from './room'
+import { MAX_ROOM_ID_LENGTH, parseRoom, roomId } from './room'
 
 /** What the MessageBox events need of the connection they arrived on. */
 export interface EventContext {
@@ -25,10 +25,9 @@ export interface EventContext {
   background(work: Promise<unknown>): void
   /** Seconds to wait when this event is over the connection's REQUEST_RATE_LIMIT, else null. */
   retryAfterSeconds: number | null
+  /** The relay's configuration, as the connection read it. */
+  config: Config
 }
-
-/** Longest room id echoed in an acknowledgement's event name (a key, `-`, a box of ≤ 128 UTF-8 bytes). */
-const MAX_ROOM_ID_LENGTH = 66 + 1 + 128
 
 /**
  * The MessageBox application events (contract.md "Live delivery"; live-protocol.md §4). Unknown events
@@ -77,7 +76,7 @@ async function joinRoom(ctx: EventContext, data: unknown): Promise<void> {
   if (room === null || room.key !== identity) return ctx.reply(failed('joinFailed', ownRoomsOnly(identity)))
   const joined = await mailbox(ctx.env, identity).joinLive(ctx.state.sid, room.box)
   if (joined === 'joined') return ctx.reply({ eventName: 'joinedRoom', data: { roomId: roomId(room) } })
-  const { liveMaxRoomsPerConnection } = readConfig(ctx.env)
+  const { liveMaxRoomsPerConnection } = ctx.config
   return ctx.reply(
     failed(
       'joinFailed',
@@ -113,7 +112,7 @@ async function sendMessage(ctx: EventContext, data: unknown): Promise<void> {
     const sender = identityOf(ctx)
     if (sender === null) throw new RelayError('ERR_NOT_AUTHENTICATED', NOT_AUTHENTICATED)
     if (ctx.retryAfterSeconds !== null) {
-      const limit = readConfig(ctx.env).requestRateLimit
+      const limit = ctx.config.requestRateLimit
       throw rateLimited(limit, ctx.retryAfterSeconds, 'events on this connection')
     }
     const room = parseRoom(ackRoom)
@@ -134,7 +133,7 @@ async function sendMessage(ctx: EventContext, data: unknown): Promise<void> {
           messageId: message.messageId,
         },
       },
-      readConfig(ctx.env),
+      ctx.config,
     )
     const [result] = await runSend(ctx.env, validated, sender, ctx.background)
     return ack({ status: 'success', messageId: result!.messageId })

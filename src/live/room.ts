@@ -1,5 +1,5 @@
 import { isCompressedKeyHex } from '../middleware/brc104-auth/auth-headers'
-import { messageBoxName } from '../validation/text'
+import { MAX_MESSAGE_BOX_BYTES, messageBoxName } from '../validation/text'
 
 /** A live room `<key>-<box>`: one identity's message box. */
 export interface Room {
@@ -8,6 +8,9 @@ export interface Room {
 }
 
 const KEY_LENGTH = 66
+
+/** The longest room id: a key, `-`, and the longest box name. */
+export const MAX_ROOM_ID_LENGTH = KEY_LENGTH + 1 + MAX_MESSAGE_BOX_BYTES
 
 /**
  * Parses a room id: the 66-hex key, a `-`, and the box, which is **everything** after that `-`

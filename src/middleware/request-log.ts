@@ -1,6 +1,5 @@
 import { createMiddleware } from 'hono/factory'
 import { randomBytes, toHex } from '../crypto/encoding'
-import { pathAsSent } from '../http/path'
 import type { AuthVariables } from './brc104-auth'
 
 export type RequestLogVariables = {
@@ -28,7 +27,8 @@ export const requestLog = createMiddleware<{ Variables: RequestLogVariables & Pa
       JSON.stringify({
         requestId,
         method: c.req.method,
-        path: pathAsSent(c.req.url).slice(0, 128),
+        // The path as routed: `createApp`'s getPath (src/http/path.ts) already worked it out.
+        path: c.req.path.slice(0, 128),
         status: c.res.status,
         // Wall time as the Worker sees it (its clock moves on I/O, not during CPU work).
         durationMs: Date.now() - started,

@@ -13,6 +13,7 @@ import type { LivePush } from '../delivery/live-push'
 import type { Env } from '../env'
 import { RelayError } from '../errors'
 import { isJsonObject } from '../http/json-body'
+import { AUTH_VERSION } from '../middleware/brc104-auth/auth-headers'
 import { readLimited } from '../middleware/raw-body'
 import { addSession, type ConnectionState, newConnectionState, SeenNonces } from '../live/connection-state'
 import {
@@ -69,6 +70,11 @@ export class LiveConnection extends DurableObject<Env> {
    * does); with LIVE_MAX_CONNECTIONS_PER_IDENTITY it bounds what one identity can make the relay do.
    */
   private readonly rate = new RequestRateWindow()
+  /** Read on first use: an object's `env` is fixed for its lifetime, and frames arrive many per connection. */
+  private configRead: Config | undefined
+  private get config(): Config {
+    return (this.configRead ??= readConfig(this.env))
+  }
   /** Heartbeat of a polling connection (in memory: a polling client always has a request in flight). */
   private pollingPingSentAt: number | null = null
   private pollingPongAt = 0
@@ -89,7 +95,7 @@ export class LiveConnection extends DurableObject<Env> {
   /** The Worker's forwarded Engine.IO requests (src/routes/socket-io.ts): `/open`, `/poll`, `/post`, `/upgrade`. */
   async fetch(request: Request): Promise<Response> {
     const url = new URL(request.url)
-    const config = readConfig(this.env)
+    const config = this.config
     switch (url.pathname) {
       case '/open':
         return this.open(request, url.searchParams.get('sid')!, config)
@@ -118,7 +124,7 @@ export class LiveConnection extends DurableObject<Env> {
   }
 
   async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
-    const config = readConfig(this.env)
+    const config = this.config
     const size = typeof message === 'string' ? message.length : message.byteLength
     if (size > config.liveMaxFrameBytes) {
       console.warn(`live: frame of ${size} bytes over LIVE_MAX_FRAME_BYTES; closing the connection`)
@@ -157,7 +163,7 @@ export class LiveConnection extends DurableObject<Env> {
   async alarm(): Promise<void> {
     const state = this.load()
     if (!state) return void (await this.ctx.storage.deleteAll())
-    const config = readConfig(this.env)
+    const config = this.config
     const now = Date.now()
     if (state.identity === null && now >= state.openedAt + config.liveAuthTimeoutMs) {
       return this.end({ notify: true })
@@ -203,7 +209,7 @@ export class LiveConnection extends DurableObject<Env> {
     if (!state && this.saidGoodbye) return textResponse(encodePollingBody([{ type: 'noop' }]))
     if (!state) return engineError(1, 'Session ID unknown')
     if (state.transport !== 'polling') return engineError(3, 'Bad request')
-    const config = readConfig(this.env)
+    const config = this.config
     return textResponse(await this.polling.poll(Math.min(MAX_POLL_HOLD_MS, config.livePingIntervalMs)))
   }
 
@@ -304,7 +310,7 @@ export class LiveConnection extends DurableObject<Env> {
     const opened = await openGeneralMessage(key, state.sessions, message)
     // Unverifiable or replayed: dropped without an answer (an answer could not be signed for anyone).
     if (!opened || !this.nonces.claim(opened.nonce)) return
-    const config = readConfig(this.env)
+    const config = this.config
     if (this.nonces.size > config.maxRequestsPerSession) return this.end({ notify: true })
     await handleEvent(
       {
@@ -323,13 +329,14 @@ export class LiveConnection extends DurableObject<Env> {
         },
         background: (work) => this.ctx.waitUntil(work),
         retryAfterSeconds: this.rate.take(Date.now(), config.requestRateLimit),
+        config,
       },
       opened.event,
     )
   }
 
   private async openSession(key: ServerKey, state: ConnectionState, message: Record<string, unknown>) {
-    if (message.version !== '0.1') return
+    if (message.version !== AUTH_VERSION) return
     const opening = await answerInitialRequest(key, message).catch(() => null)
     if (!opening) return
     const { identityKey: clientKey, clientNonce, serverNonce } = opening

@@ -9,8 +9,9 @@ export const MAX_FEE = 2_147_483_647
 /** Satoshis per message box name. */
 export type FeeTable = ReadonlyMap<string, number>
 
-/** What a fee means to a sender. */
-export type FeeStatus = 'blocked' | 'always_allow' | 'payment_required'
+/** What a fee means to a sender (also the API document's enum, src/api/schemas.ts). */
+export const FEE_STATUSES = ['blocked', 'always_allow', 'payment_required'] as const
+export type FeeStatus = (typeof FEE_STATUSES)[number]
 
 export function feeStatus(fee: number): FeeStatus {
   return fee === -1 ? 'blocked' : fee === 0 ? 'always_allow' : 'payment_required'

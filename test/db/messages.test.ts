@@ -13,9 +13,9 @@ import {
 import type { QuotaLimits } from '../../src/db/quotas'
 import { RelayError } from '../../src/errors'
 import worker from '../../src/index'
-import { type D1Call, d1Counting } from '../helpers/counting-d1'
 import { d1FailingAtEndOfBatch } from '../helpers/failing-d1'
 import { countBodies, fillBox, randomKey, storedFor } from '../helpers/messages'
+import { callsOf, recordingD1 } from '../helpers/recording-d1'
 
 const db = createDb(env.DB)
 const NEVER = Number.MAX_SAFE_INTEGER
@@ -314,17 +314,17 @@ describe('messages repository (real D1)', () => {
     const admitsAll = () => sql`1`
     const refusesAll = () => sql`0`
 
-    /** A send through a counting D1, after one ordinary send that gives this isolate a size report. */
+    /** A send through a recording D1, after one ordinary send that gives this isolate a size report. */
     async function countedSend(deliveries: number, admitInWrite: () => ReturnType<typeof sql>) {
       await deliverMessages(db, send({ deliveries: [{ recipient: randomKey(), messageId: 'warm-up' }] }))
-      const calls: D1Call[] = []
+      const { db: counted, recording } = recordingD1(env.DB)
       const recipients = Array.from({ length: deliveries }, () => randomKey())
       const results = await deliverMessages(
-        createDb(d1Counting(env.DB, calls)),
+        createDb(counted),
         send({ deliveries: recipients.map((recipient) => ({ recipient, messageId: 'counted' })) }),
         { admitInWrite },
       )
-      return { calls, results, recipients }
+      return { calls: callsOf(recording), results, recipients }
     }
 
     it('a free single-recipient send is one D1 call writing 4 rows: the message, its unique id, its inbox and its sender index entries', async () => {
@@ -353,10 +353,9 @@ describe('messages repository (real D1)', () => {
       const recipient = randomKey()
       const repeat = send({ deliveries: [{ recipient, messageId: 'again' }] })
       await deliverMessages(db, repeat)
-      const calls: D1Call[] = []
-      const results = await deliverMessages(createDb(d1Counting(env.DB, calls)), repeat, {
-        admitInWrite: admitsAll,
-      })
+      const { db: counted, recording } = recordingD1(env.DB)
+      const results = await deliverMessages(createDb(counted), repeat, { admitInWrite: admitsAll })
+      const calls = callsOf(recording)
       expect(results).toEqual([{ recipient, messageId: 'again', duplicate: true }])
       expect(calls.reduce((sum, c) => sum + c.rowsWritten, 0)).toBe(0)
       expect(await storedFor(recipient)).toHaveLength(1)

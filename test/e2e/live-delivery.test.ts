@@ -7,6 +7,7 @@ import { FundedTestWallet } from './helpers/funded-wallet'
 import {
   createRelayState,
   removeRelayState,
+  sleep,
   startRelay,
   type RelayProcess,
   type RelayState,
@@ -228,8 +229,6 @@ function nextFrame(ws: WebSocket, ms: number): Promise<string> {
     ms,
   )
 }
-
-const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms))
 
 describe('live delivery over socket.io with the real client', () => {
   it("initializeConnection resolves within the client's 5 s: BRC-103 with the relay's key, then the upgrade to WebSocket", async () => {

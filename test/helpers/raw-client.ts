@@ -17,9 +17,9 @@ export interface RawSession {
   serverIdentityKey: string
 }
 
-/** 48 random bytes as base64: a client's handshake nonce. */
-export function randomNonce(): string {
-  return Utils.toBase64(Array.from(crypto.getRandomValues(new Uint8Array(48))))
+/** Random bytes as base64: by default 48, a client's handshake nonce. */
+export function randomNonce(bytes = 48): string {
+  return Utils.toBase64(Array.from(crypto.getRandomValues(new Uint8Array(bytes))))
 }
 
 /**

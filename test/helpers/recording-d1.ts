@@ -12,6 +12,10 @@ export interface RecordedStatement {
   batch: number | null
   /** Rows it returned (RETURNING included); filled in once it has run. */
   rows: unknown[]
+  /** Rows it wrote, as D1's own `meta` reports them (each index entry counts; `raw()`/`first()` report none). */
+  rowsWritten: number
+  /** It failed (or its batch did): D1 rolled it back, so it wrote nothing. */
+  failed?: true
 }
 
 export interface D1Recording {
@@ -47,13 +51,12 @@ export function recordingD1(d1: D1Database): { db: D1Database; recording: D1Reco
         }
         if (property === 'run' || property === 'all' || property === 'first' || property === 'raw') {
           return async (...args: unknown[]) => {
-            const entry: RecordedStatement = { sql: info.sql, params: info.params, batch: null, rows: [] }
+            const entry = newEntry(info, null)
             recording.statements.push(entry)
-            const result = await (target[property] as (...a: unknown[]) => Promise<unknown>).apply(
-              target,
-              args,
+            const result = await settle([entry], () =>
+              (target[property] as (...a: unknown[]) => Promise<unknown>).apply(target, args),
             )
-            entry.rows = rowsOf(result)
+            record(entry, result)
             return result
           }
         }
@@ -75,17 +78,15 @@ export function recordingD1(d1: D1Database): { db: D1Database; recording: D1Reco
           const batch = recording.batches++
           const entries = statements.map((s) => {
             const info = prepared.get(s)
-            const entry: RecordedStatement = {
-              sql: info?.sql ?? '<unrecorded>',
-              params: info?.params ?? [],
-              batch,
-              rows: [],
-            }
+            const entry = newEntry({ sql: info?.sql ?? '<unrecorded>', params: info?.params ?? [] }, batch)
             recording.statements.push(entry)
             return { entry, real: info?.real ?? s }
           })
-          const results = await target.batch(entries.map((e) => e.real))
-          results.forEach((result, i) => (entries[i]!.entry.rows = rowsOf(result)))
+          const results = await settle(
+            entries.map((e) => e.entry),
+            () => target.batch(entries.map((e) => e.real)),
+          )
+          results.forEach((result, i) => record(entries[i]!.entry, result))
           return results
         }
       }
@@ -94,6 +95,51 @@ export function recordingD1(d1: D1Database): { db: D1Database; recording: D1Reco
     },
   })
   return { db, recording }
+}
+
+function newEntry(info: Prepared, batch: number | null): RecordedStatement {
+  return { sql: info.sql, params: info.params, batch, rows: [], rowsWritten: 0 }
+}
+
+/** Runs one call into D1, marking its statements failed if it throws. */
+async function settle<T>(entries: RecordedStatement[], call: () => Promise<T>): Promise<T> {
+  try {
+    return await call()
+  } catch (error) {
+    for (const entry of entries) entry.failed = true
+    throw error
+  }
+}
+
+function record(entry: RecordedStatement, result: unknown): void {
+  entry.rows = rowsOf(result)
+  const written = (result as { meta?: { rows_written?: number } } | null)?.meta?.rows_written
+  entry.rowsWritten = typeof written === 'number' ? written : 0
+}
+
+/** One call into D1 as a Worker makes it (a batch, or a statement alone) and the rows it wrote. */
+export interface D1Call {
+  kind: 'batch' | 'statement'
+  rowsWritten: number
+  failed?: true
+}
+
+/** The calls of `recording` in order: its statements grouped by batch. */
+export function callsOf(recording: D1Recording): D1Call[] {
+  const calls: D1Call[] = []
+  let batch: number | null = null
+  for (const s of recording.statements) {
+    const last = calls.at(-1)
+    if (s.batch !== null && s.batch === batch && last) last.rowsWritten += s.rowsWritten
+    else
+      calls.push({
+        kind: s.batch === null ? 'statement' : 'batch',
+        rowsWritten: s.rowsWritten,
+        ...(s.failed ? { failed: true as const } : {}),
+      })
+    batch = s.batch
+  }
+  return calls
 }
 
 function rowsOf(result: unknown): unknown[] {

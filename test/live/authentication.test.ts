@@ -2,13 +2,22 @@ import { PrivateKey } from '@bsv/sdk'
 import { describe, expect, it } from 'vitest'
 import { newClient } from '../helpers/client'
 import { AuthenticationFailed } from '../helpers/live-client'
-import { joinOwn, newBody, newMessageId, roomOf, sendLive, uniqueBox, useLiveClients } from '../helpers/live'
+import {
+  joinOwn,
+  newBody,
+  newMessageId,
+  roomOf,
+  sendLive,
+  TRANSPORTS,
+  uniqueBox,
+  useLiveClients,
+} from '../helpers/live'
 import { listOk, storedFor } from '../helpers/messages'
 
 const { authed, connect } = useLiveClients()
 
 describe('live: authenticated proves nothing beyond the BRC-103 identity', () => {
-  it.each(['polling', 'websocket', 'websocket-only'] as const)(
+  it.each(TRANSPORTS)(
     'over %s, claiming another identity answers authenticationFailed',
     async (transport) => {
       const victim = PrivateKey.fromRandom().toPublicKey().toString()

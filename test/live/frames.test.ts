@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest'
 import { authPacket, parseAuthPacket } from '../helpers/live-client'
 import { newBody, newMessageId, roomOf, sendLive, uniqueBox, useLiveClients } from '../helpers/live'
 import { randomKey, storedFor } from '../helpers/messages'
+import { randomNonce } from '../helpers/raw-client'
 
 const { authed, connect } = useLiveClients()
 
@@ -79,7 +80,7 @@ describe('live: only correctly signed, fresh frames are processed', () => {
           const m = parseAuthPacket(packet)
           return authPacket({
             ...m,
-            nonce: btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(32)))),
+            nonce: randomNonce(32),
           })
         },
       ],
@@ -89,7 +90,7 @@ describe('live: only correctly signed, fresh frames are processed', () => {
           const m = parseAuthPacket(packet)
           return authPacket({
             ...m,
-            yourNonce: btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(48)))),
+            yourNonce: randomNonce(),
           })
         },
       ],

@@ -23,8 +23,8 @@ export function isCompressedKeyHex(text: string): boolean {
   return COMPRESSED_KEY.test(text)
 }
 /** A DER secp256k1 signature is 8..72 bytes. */
-const MIN_DER = 8
-const MAX_DER = 72
+export const MIN_DER = 8
+export const MAX_DER = 72
 
 /** Whether a request carries BRC-104 auth at all (the header the reference middleware looks for). */
 export function hasAuthHeaders(headers: Headers): boolean {

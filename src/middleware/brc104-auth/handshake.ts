@@ -1,4 +1,5 @@
 import { Hono } from 'hono'
+import { isByteArray } from '../../brc103/byte-array'
 import { answerInitialRequest, invalidHandshake, requireIdentityKey } from '../../brc103/initial-response'
 import { base64Bytes, randomBytes, toBase64 } from '../../crypto/encoding'
 import type { ServerKey } from '../../crypto/server-key'
@@ -8,7 +9,7 @@ import { isJsonObject, parseJsonBody } from '../../http/json-body'
 import { mailbox } from '../../objects/mailbox'
 import type { RawBodyVariables } from '../raw-body'
 import type { ServerKeyVariables } from '../server-key'
-import { AUTH_VERSION } from './auth-headers'
+import { AUTH_VERSION, MAX_DER, MIN_DER } from './auth-headers'
 import { limitHandshakes, rateLimited } from './rate-limit'
 import { isServerNonce } from './server-nonce'
 import { claimNonce, sessionNotFound, withSessionStore } from './session-errors'
@@ -60,7 +61,7 @@ async function certificateResponse(env: Env, key: ServerKey, message: AuthMessag
   if (typeof serverNonce !== 'string' || !(await isServerNonce(key.nonceKey, serverNonce, identityKey))) {
     throw sessionNotFound(String(serverNonce))
   }
-  if (!isByteArray(signature)) invalid('signature must be an array of DER bytes.')
+  if (!isByteArray(signature, MIN_DER, MAX_DER)) invalid('signature must be an array of DER bytes.')
   const signedData = utf8.encode(JSON.stringify(message.requestedCertificates))
   if (
     !(await key.signer.verify(signedData, Uint8Array.from(signature), `${nonce} ${serverNonce}`, identityKey))
@@ -89,15 +90,6 @@ async function certificateResponse(env: Env, key: ServerKey, message: AuthMessag
     certificates,
     signature: Array.from(responseSignature),
   }
-}
-
-function isByteArray(value: unknown): value is number[] {
-  return (
-    Array.isArray(value) &&
-    value.length >= 8 &&
-    value.length <= 72 &&
-    value.every((b) => Number.isInteger(b) && b >= 0 && b <= 255)
-  )
 }
 
 /** At most this many characters of a client's value are echoed in an error (a 2 MB field is not). */
