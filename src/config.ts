@@ -1,5 +1,6 @@
 import type { Env } from './env'
 import { RelayError } from './errors'
+import { DEFAULT_ARC_URL } from './payments/broadcast'
 import { DEFAULT_CHAIN_TRACKER_URL } from './payments/chain-tracker'
 import { MAX_FEE, type FeeTable } from './permissions/fees'
 import { messageBoxName } from './validation/text'
@@ -44,6 +45,8 @@ export interface Config {
   maxDevicesPerIdentity: number
   /** A WhatsOnChain-compatible block-header API that confirms payments' merkle roots (CHAIN_TRACKER_URL). */
   chainTrackerUrl: string
+  /** An ARC-compatible broadcaster that a paid send's transaction is given to before it is stored (ARC_URL). */
+  arcUrl: string
   /** Live delivery (src/live/): how often the server pings a connection, and how long the client waits beyond that. */
   livePingIntervalMs: number
   livePingTimeoutMs: number
@@ -87,6 +90,7 @@ export function readConfig(env: Env): Config {
     pushBoxes: jsonVar(env, 'PUSH_BOXES', '["notifications"]', boxSet),
     maxDevicesPerIdentity: integerVar(env, 'MAX_DEVICES_PER_IDENTITY', 20, 1),
     chainTrackerUrl: urlVar(env, 'CHAIN_TRACKER_URL', DEFAULT_CHAIN_TRACKER_URL),
+    arcUrl: urlVar(env, 'ARC_URL', DEFAULT_ARC_URL),
     // The client's timer is interval + timeout; Node fires a timer above 2^31-1 ms at once (live-protocol.md §1.1).
     livePingIntervalMs: integerVar(env, 'LIVE_PING_INTERVAL_MS', 90_000, 1000, MAX_TIMER_MS / 2),
     livePingTimeoutMs: integerVar(env, 'LIVE_PING_TIMEOUT_MS', 20_000, 1000, MAX_TIMER_MS / 2),
@@ -196,7 +200,7 @@ function boxSet(json: unknown): ReadonlySet<string> | null {
 }
 
 /** An http(s) URL var, without a trailing slash. */
-function urlVar(env: Env, name: 'CHAIN_TRACKER_URL', fallback: string): string {
+function urlVar(env: Env, name: 'CHAIN_TRACKER_URL' | 'ARC_URL', fallback: string): string {
   const raw = env[name] === undefined || env[name] === '' ? fallback : env[name]
   let url: URL | null = null
   try {

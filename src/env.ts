@@ -52,6 +52,10 @@ export interface Env {
   FCM_SEND_URL?: string
   /** WhatsOnChain-compatible block-header API that verifies payments (default WhatsOnChain mainnet). */
   CHAIN_TRACKER_URL?: string
+  /** ARC-compatible broadcaster that paid sends' transactions go to (default GorillaPool's mainnet ARC). */
+  ARC_URL?: string
+  /** Secret, optional: the broadcaster's API key, sent as `Authorization: Bearer <key>`. */
+  ARC_API_KEY?: string
   LIVE_PING_INTERVAL_MS?: string
   LIVE_PING_TIMEOUT_MS?: string
   LIVE_AUTH_TIMEOUT_MS?: string

@@ -18,6 +18,7 @@ export type RelayErrorCode =
   | 'ERR_INVALID_JSON'
   | 'ERR_REQUEST_TOO_LARGE'
   | 'ERR_NOT_FOUND'
+  | 'ERR_METHOD_NOT_ALLOWED'
   // BRC-33 routes
   | 'ERR_MESSAGE_REQUIRED'
   | 'ERR_INVALID_MESSAGEBOX'
@@ -54,6 +55,7 @@ export type RelayErrorCode =
   | 'ERR_INSUFFICIENT_PAYMENT'
   | 'ERR_MISSING_RECIPIENT_OUTPUTS'
   | 'ERR_PAYMENT_REPLAYED'
+  | 'ERR_PAYMENT_DOUBLE_SPENT'
   | 'ERR_PAYMENT_UNAVAILABLE'
   // devices
   | 'ERR_INVALID_FCM_TOKEN'
@@ -88,9 +90,12 @@ export function statusFor(code: RelayErrorCode): ContentfulStatusCode {
       return 507
     case 'ERR_NOT_FOUND':
       return 404
+    case 'ERR_METHOD_NOT_ALLOWED':
+      return 405
     case 'ERR_DELIVERY_BLOCKED':
       return 403
     case 'ERR_PAYMENT_REPLAYED':
+    case 'ERR_PAYMENT_DOUBLE_SPENT':
       return 409
     case 'ERR_SERVER_MISCONFIGURED':
     case 'ERR_INTERNAL':

@@ -21,6 +21,9 @@ declare global {
       FAKE_FCM_URL: string
       /** The fake chain tracker (test/fakes/chain-tracker.ts); its control API is at the same origin. */
       CHAIN_TRACKER_URL: string
+      /** The fake ARC (test/fakes/arc.ts); its control API is at the same origin. */
+      ARC_URL: string
+      ARC_API_KEY: string
     }
   }
 }

@@ -1,5 +1,6 @@
 import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-pool-workers'
 import { defineConfig } from 'vitest/config'
+import { startFakeArc } from './fakes/arc'
 import { startFakeChainTracker } from './fakes/chain-tracker'
 import { startFakeFcm } from './fakes/fake-fcm'
 
@@ -10,10 +11,11 @@ export const TEST_SERVER_PRIVATE_KEY = '11'.repeat(32)
 const reportDir = process.env.VITEST_REPORT_DIR
 
 // The fakes of the relay's outside services, in this Node process (unref'd): Google's token endpoint
-// and FCM for push tests, and a WhatsOnChain-compatible block-header API (knowing only the blocks tests
-// make up) for payments.
+// and FCM for push tests; for payments, a WhatsOnChain-compatible block-header API (knowing only the blocks
+// tests make up) and an ARC broadcaster (keeping the coins the transactions it took spent).
 const fakeFcm = await startFakeFcm()
 const fakeChainTracker = await startFakeChainTracker()
+const fakeArc = await startFakeArc()
 
 // Paths resolve from the project root, where the npm scripts run.
 export default defineConfig({
@@ -32,6 +34,9 @@ export default defineConfig({
           FAKE_FCM_URL: fakeFcm.url,
           // Payments are verified against the fake (test/fakes/chain-tracker.ts); its control routes live there too.
           CHAIN_TRACKER_URL: fakeChainTracker.url,
+          // Paid sends are broadcast to the fake (test/fakes/arc.ts), with a key it records.
+          ARC_URL: fakeArc.url,
+          ARC_API_KEY: 'test-arc-key',
         },
       },
     })),

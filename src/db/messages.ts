@@ -1,7 +1,8 @@
 import { and, eq, gt, inArray, lte, type SQL, sql } from 'drizzle-orm'
-import { messageBodies, messages, type NewPayment, payments } from '../../schema'
+import { messageBodies, messages } from '../../schema'
 import { RelayError } from '../errors'
 import type { Db } from './client'
+import { brokenClaimKey, claimStatements, type PaymentClaim } from './payment-claims'
 import { checkQuotas, fitsQuotas, hasRoomWithoutReading, type QuotaSubject, readUsage } from './quotas'
 import { guardStorage, isNotNullViolation, isUniqueViolation, storageUnavailable } from './storage-errors'
 import { utf8Length } from '../validation/text'
@@ -47,8 +48,8 @@ export interface StoredForm {
   body: string
   /** A paid send: each recipient's own ending of the body (its payment outputs), by recipient. */
   suffixes?: ReadonlyMap<string, string>
-  /** A paid send: the payment row, claimed in the same batch (its txid pays for one send only). */
-  claim?: NewPayment
+  /** A paid send: its transaction and coins, claimed in the same batch (each pays for one send only). */
+  claim?: PaymentClaim
 }
 
 /** Checks that need storage or the send's final form, run by `deliverMessages` at their place in the order. */
@@ -66,6 +67,11 @@ export interface SendHooks {
    * the stored form (a payment is verified here, check 10c). Default: `send.body` as it is.
    */
   finalize?: (fresh: Delivery[]) => Promise<StoredForm>
+  /**
+   * Runs once, after every check passed, right before the first write of the settled form: a paid send's
+   * transaction is given to the network here, so nothing the relay would refuse is ever broadcast.
+   */
+  beforeWrite?: (stored: StoredForm) => Promise<void>
 }
 
 /**
@@ -75,8 +81,8 @@ export interface SendHooks {
  * with `duplicate: true`; the UNIQUE (recipient, message_id) index is what makes a second copy impossible.
  * @throws RelayError whatever the hooks throw, ERR_DUPLICATE_MESSAGE (the id waits for that recipient from
  *   another sender or box), ERR_STORAGE_FULL (507), ERR_INBOX_QUOTA_EXCEEDED or ERR_SENDER_QUOTA_EXCEEDED
- *   (429; src/db/quotas.ts), ERR_PAYMENT_REPLAYED (409: the transaction paid for another send),
- *   ERR_STORAGE_UNAVAILABLE (503; nothing was stored).
+ *   (429; src/db/quotas.ts), ERR_PAYMENT_REPLAYED or ERR_PAYMENT_DOUBLE_SPENT (409: the transaction, or
+ *   a coin it spends, paid for another send), ERR_STORAGE_UNAVAILABLE (503; nothing was stored).
  */
 export async function deliverMessages(db: Db, send: Send, hooks: SendHooks = {}): Promise<DeliveryResult[]> {
   if (hooks.admitInWrite && send.size <= send.maxStoredBytes && hasRoomWithoutReading(send)) {
@@ -84,6 +90,7 @@ export async function deliverMessages(db: Db, send: Send, hooks: SendHooks = {})
     if (written) return written
   }
   let form: Promise<StoredForm> | undefined
+  let ready: Promise<void> | undefined
   for (let attempt = 1; ; attempt++) {
     // The reads run together: one round trip before the write. The admission is settled first, so its
     // refusal wins over the checks below; it is not repeated when a lost race makes us read again.
@@ -109,14 +116,23 @@ export async function deliverMessages(db: Db, send: Send, hooks: SendHooks = {})
       sized,
       fresh.map((d) => d.recipient),
     )
+    // Not again when a lost race makes us read again: the payment was broadcast once already.
+    await (ready ??= hooks.beforeWrite ? hooks.beforeWrite(stored) : Promise.resolve())
     try {
       await insertAll(db, sized, fresh, stored, bodyBytes)
       return results
     } catch (error) {
-      if (stored.claim && isUniqueViolation(error, 'payments.txid')) {
+      const broken = stored.claim ? brokenClaimKey(error) : null
+      if (broken === 'replayed') {
         throw new RelayError(
           'ERR_PAYMENT_REPLAYED',
-          `Transaction ${stored.claim.txid} already paid for another message.`,
+          `Transaction ${stored.claim!.payment.txid} already paid for another message.`,
+        )
+      }
+      if (broken === 'double-spent') {
+        throw new RelayError(
+          'ERR_PAYMENT_DOUBLE_SPENT',
+          'This payment spends a coin that another payment has just spent; nothing was stored.',
         )
       }
       const lostRace = isUniqueViolation(error) || isNotNullViolation(error, 'message_box')
@@ -248,7 +264,7 @@ async function insertAll(
         ${admits ? sql`AND ${admits(d.recipient)}` : sql``} THEN ${send.messageBox} END`,
     })
   })
-  const claim = stored.claim ? [db.insert(payments).values(stored.claim)] : []
+  const claim = stored.claim ? claimStatements(db, stored.claim) : []
   await db.batch([clearExpired, ...storeBody, ...inserts, ...claim])
 }
 

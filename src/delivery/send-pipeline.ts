@@ -1,22 +1,23 @@
 import { readConfig, type Config } from '../config'
 import { createDb } from '../db/client'
 import { onlineAmong } from '../db/live-presence'
-import { type DeliveryResult, deliverMessages, type Send, type StoredForm } from '../db/messages'
+import { type DeliveryResult, deliverMessages, type Send } from '../db/messages'
 import type { Env } from '../env'
 import { admitSend, freeAdmission } from '../permissions/admission'
 import type { Charges } from '../permissions/fees'
 import { enqueuePushes } from '../push/enqueue'
 import { pushLive } from './live-push'
-import { settleStoredForm } from './paid-form'
+import { broadcastSettled, type SettledForm, settleStoredForm } from './paid-form'
 import type { SendMessageRequest } from '../validation/send-message'
 import { utf8Length } from '../validation/text'
 
 /**
  * The one send pipeline, for every way a message arrives (HTTP /sendMessage and the live socket's sendMessage).
  * The request is validated (checks 1–10); this admits it (permissions and fees, 10a–10b), verifies a payment
- * that is owed (10c, skipped for an idempotent repeat), stores it for every recipient or none (11–12) with
- * the payment's claim, and, after the commit, queues its device pushes and pushes it to the recipients' live
- * connections, both outside the response.
+ * that is owed and finds it unclaimed (10c, skipped for an idempotent repeat), checks the stored size and the
+ * quotas (11–12), broadcasts the payment, and stores the send for every recipient or none with the payment's
+ * claim; after the commit it queues its device pushes and pushes it to the recipients' live connections,
+ * both outside the response.
  * A send that may owe nothing is written first, admitted inside its write: one storage round trip. Any
  * other, or one whose write is refused, reads first (the admission alongside the store's own reads).
  * @param background keeps work alive after the response (`waitUntil`).
@@ -31,7 +32,7 @@ export async function runSend(
   const db = createDb(env.DB)
   const send = toSend(request, sender, config, Date.now())
   let charges: Charges | undefined
-  let form: StoredForm | undefined
+  let settled: SettledForm | undefined
   // Who is connected, read alongside the send's own storage work (no round trip of its own). If it cannot
   // be read, every recipient's Mailbox is asked, as if all were connected.
   const recipients = send.deliveries.map((d) => d.recipient)
@@ -49,8 +50,9 @@ export async function runSend(
         hasPayment: request.hasPayment,
       })
     },
-    finalize: async (fresh) =>
-      (form = await settleStoredForm(
+    finalize: async (fresh) => {
+      settled = await settleStoredForm(
+        db,
         {
           sender,
           message: request.message,
@@ -63,7 +65,10 @@ export async function runSend(
         },
         fresh,
         config,
-      )),
+      )
+      return settled.form
+    },
+    beforeWrite: () => broadcastSettled(settled!, { url: config.arcUrl, apiKey: env.ARC_API_KEY }),
   })
   const stored = results.filter((r) => !r.duplicate)
   const committed = { sender, messageBox: send.messageBox, stored }
@@ -72,7 +77,7 @@ export async function runSend(
   // as sent (no form was settled).
   const connected = await online
   const live = { ...committed, stored: stored.filter((r) => connected.has(r.recipient)) }
-  if (live.stored.length > 0) background(pushLive(env, live, form ?? { body: send.body }))
+  if (live.stored.length > 0) background(pushLive(env, live, settled?.form ?? { body: send.body }))
   return results
 }
 

@@ -7,7 +7,8 @@ export {
   type RecipientPayment,
   type DeliveryOutputRecord,
 } from './verify-payment'
-export { paymentReplayed, type PaymentErrorCode, type PaymentRefusal } from './refusal'
+export { paymentDoubleSpent, paymentReplayed, type PaymentErrorCode, type PaymentRefusal } from './refusal'
+export { broadcastPayment, type Broadcaster, DEFAULT_ARC_URL, BROADCAST_TIMEOUT_MS } from './broadcast'
 export {
   chainTrackerFor,
   HttpChainTracker,

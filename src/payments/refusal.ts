@@ -1,13 +1,15 @@
 /**
- * The contract codes a payment can be refused with (contract.md "Payments"). `ERR_PAYMENT_REPLAYED` is
- * decided by the store (the transaction id is claimed in the same D1 batch as the messages), not here;
- * {@link paymentReplayed} builds its refusal so every payment answer has one shape.
+ * The contract codes a payment can be refused with (contract.md "Payments"). Whether a transaction or one
+ * of its coins already paid is decided by the store (claimed in the same D1 batch as the messages), not
+ * here; {@link paymentReplayed} and {@link paymentDoubleSpent} build those refusals so every payment answer
+ * has one shape.
  */
 export type PaymentErrorCode =
   | 'ERR_INVALID_PAYMENT'
   | 'ERR_INSUFFICIENT_PAYMENT'
   | 'ERR_MISSING_RECIPIENT_OUTPUTS'
   | 'ERR_PAYMENT_REPLAYED'
+  | 'ERR_PAYMENT_DOUBLE_SPENT'
   | 'ERR_PAYMENT_UNAVAILABLE'
 
 /** Why a payment was not accepted: the contract's code, its HTTP status and a description for the client. */
@@ -22,6 +24,7 @@ const STATUS: Record<PaymentErrorCode, PaymentRefusal['status']> = {
   ERR_INSUFFICIENT_PAYMENT: 400,
   ERR_MISSING_RECIPIENT_OUTPUTS: 400,
   ERR_PAYMENT_REPLAYED: 409,
+  ERR_PAYMENT_DOUBLE_SPENT: 409,
   ERR_PAYMENT_UNAVAILABLE: 503,
 }
 
@@ -33,6 +36,14 @@ export function refusal(code: PaymentErrorCode, description: string): PaymentRef
 /** The 409 for a transaction that already paid for another send. */
 export function paymentReplayed(txid: string): PaymentRefusal {
   return refusal('ERR_PAYMENT_REPLAYED', `Transaction ${txid} has already paid for another message.`)
+}
+
+/** The 409 for a transaction spending a coin (`<txid>.<vout>`) that an earlier accepted payment spent. */
+export function paymentDoubleSpent(outpoint: string): PaymentRefusal {
+  return refusal(
+    'ERR_PAYMENT_DOUBLE_SPENT',
+    `This payment spends ${outpoint}, which an earlier payment already spent; nothing was stored.`,
+  )
 }
 
 /**

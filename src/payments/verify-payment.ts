@@ -51,6 +51,10 @@ export interface DeliveryOutputRecord {
 export interface VerifiedPayment {
   /** The subject transaction id (display hex): the replay key. */
   txid: string
+  /** The coins it spends, `<txid>.<vout>` of each input: each may pay for one send only. */
+  spends: string[]
+  /** The verified transaction, its inputs linked to their sources: what is broadcast (extended format). */
+  transaction: Transaction
   /** The AtomicBEEF as a plain number array (also when sent in the `{"0":…}` form): the wrappers' `tx`. */
   tx: number[]
   /** One per payable recipient, in the order given. */
@@ -67,8 +71,9 @@ export type VerifyPaymentResult =
  * Checks a paid send (contract.md "Payments", check 10c) and says what to store, or why not. In order,
  * cheapest first: the `payment` shape and sizes, the AtomicBEEF's structure and bounds (limits.ts), the
  * delivery output (only when `deliveryFee` > 0), each payable recipient's output, then SPV verification
- * of the transaction with the SDK against `tracker` (the only step that makes requests). Replay is not
- * checked here: the caller claims `txid` atomically with the store (409 `paymentReplayed`).
+ * of the transaction with the SDK against `tracker` (the only step that makes requests). Replay and
+ * double spends are not checked here: the caller claims `txid` and `spends` atomically with the store
+ * (409 `paymentReplayed`, `paymentDoubleSpent`) and broadcasts the transaction first (broadcast.ts).
  * @returns `{ok: true}` with the verified payment, or `{ok: false}` with the contract's refusal:
  * 400 ERR_INVALID_PAYMENT, 400 ERR_INSUFFICIENT_PAYMENT, 400 ERR_MISSING_RECIPIENT_OUTPUTS, or 503
  * ERR_PAYMENT_UNAVAILABLE (the tracker could not answer).
@@ -133,12 +138,19 @@ export async function verifyPayment(input: VerifyPaymentInput): Promise<VerifyPa
       claimed,
     )
 
+    const spends = subject.inputs.map((input) => `${input.sourceTXID}.${input.sourceOutputIndex}`)
+    // The network refuses a transaction that spends one coin twice; so does the relay, before asking anyone.
+    if (new Set(spends).size !== spends.length) {
+      throw new PaymentRefused('ERR_INVALID_PAYMENT', 'payment.tx spends the same output twice')
+    }
     await verifyTransaction(subject, input.tracker, limits)
 
     return {
       ok: true,
       payment: {
         txid: shape.subjectTxid,
+        spends,
+        transaction: subject,
         tx: payment.tx,
         recipients: matches.map((m) => ({
           identityKey: m.recipient.identityKey,

@@ -310,6 +310,56 @@ describe('messages repository (real D1)', () => {
     })
   })
 
+  describe('payment claims (written with the messages)', () => {
+    const claimOf = (txid: string, spends: string[]) => ({
+      body: 'paid',
+      claim: { payment: { txid, sender: randomKey(), createdAt: Date.now() }, spends },
+    })
+
+    it('a coin claimed by one paid send breaks the next write that claims it: 409 DOUBLE_SPENT, nothing of it stored', async () => {
+      const coin = `${crypto.randomUUID()}.0`
+      const [first, second] = [randomKey(), randomKey()]
+      // No read of the claims here (the pipeline's early refusal): only the write's key decides.
+      await deliverMessages(db, send({ deliveries: [{ recipient: first, messageId: 'a' }] }), {
+        finalize: async () => claimOf('tx-a', [`${crypto.randomUUID()}.1`, coin]),
+      })
+      const refused = deliverMessages(db, send({ deliveries: [{ recipient: second, messageId: 'b' }] }), {
+        finalize: async () => claimOf('tx-b', [coin]),
+      })
+      await expect(refused).rejects.toMatchObject({ code: 'ERR_PAYMENT_DOUBLE_SPENT', status: 409 })
+      expect(await storedFor(second)).toEqual([])
+      const { results } = await env.DB.prepare(
+        "SELECT txid FROM payments WHERE txid IN ('tx-a', 'tx-b') UNION ALL SELECT txid FROM spent_outpoints WHERE outpoint = ?",
+      )
+        .bind(coin)
+        .all<{ txid: string }>()
+      expect(results.map((r) => r.txid)).toEqual(['tx-a', 'tx-a'])
+    })
+
+    it('a transaction claimed once breaks the next write that claims it: 409 REPLAYED', async () => {
+      const txid = crypto.randomUUID()
+      await deliverMessages(db, send({ deliveries: [{ recipient: randomKey(), messageId: 'a' }] }), {
+        finalize: async () => claimOf(txid, [`${crypto.randomUUID()}.0`]),
+      })
+      const again = deliverMessages(db, send({ deliveries: [{ recipient: randomKey(), messageId: 'b' }] }), {
+        finalize: async () => claimOf(txid, [`${crypto.randomUUID()}.0`]),
+      })
+      await expect(again).rejects.toMatchObject({ code: 'ERR_PAYMENT_REPLAYED', status: 409 })
+    })
+
+    it('binds a transaction of 200 inputs in one statement (D1 allows 100 bound parameters)', async () => {
+      const spends = Array.from({ length: 200 }, (_, i) => `${crypto.randomUUID()}.${i}`)
+      const txid = crypto.randomUUID()
+      await deliverMessages(db, send({ deliveries: [{ recipient: randomKey(), messageId: 'wide' }] }), {
+        finalize: async () => claimOf(txid, spends),
+      })
+      const n = await env.DB.prepare('SELECT count(*) AS n FROM spent_outpoints WHERE txid = ?')
+        .bind(txid)
+        .first<number>('n')
+      expect(n).toBe(200)
+    })
+  })
+
   describe('rows written and round trips (what a send is billed)', () => {
     const admitsAll = () => sql`1`
     const refusesAll = () => sql`0`

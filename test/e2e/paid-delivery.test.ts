@@ -1,6 +1,8 @@
 import { P2PKH, ProtoWallet, PublicKey, Transaction } from '@bsv/sdk'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { startFakeArc, type FakeArc } from '../fakes/arc'
 import { startFakeChainTracker, type FakeChainTracker } from '../fakes/chain-tracker'
+import { arcControl } from '../helpers/arc-control'
 import { newPlainClient, withTimeout } from './helpers/clients'
 import { headerRequests, newFundedIdentity, type FundedIdentity } from './helpers/funded-wallet'
 import {
@@ -14,7 +16,7 @@ import {
 // Paid delivery end to end: the unmodified @bsv/message-box-client 2.1.1 pays real transactions (a funded
 // test wallet, its parent "mined" in made-up blocks known to a fake chain tracker) into 'notifications',
 // which costs 10 sat delivery + 10 sat recipient fee (wrangler.toml), against a wrangler dev of its own
-// whose CHAIN_TRACKER_URL points at the fake.
+// whose CHAIN_TRACKER_URL points at the fake tracker and ARC_URL at a fake ARC (it keeps the coins spent).
 
 /** The "anyone" identity key (private key 1): the senderIdentityKey on recipient outputs. */
 const ANYONE = '0279be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798'
@@ -31,15 +33,17 @@ interface SentBody {
 }
 
 let tracker: FakeChainTracker
+let arc: FakeArc
 let state: RelayState
 let relay: RelayProcess | undefined
 let host: string
 
 beforeAll(async () => {
   tracker = await startFakeChainTracker()
+  arc = await startFakeArc()
   state = createRelayState()
   relay = await startRelay(state, {
-    vars: { CHAIN_TRACKER_URL: tracker.url, HANDSHAKE_RATE_LIMIT: '0' },
+    vars: { CHAIN_TRACKER_URL: tracker.url, ARC_URL: arc.url, HANDSHAKE_RATE_LIMIT: '0' },
   })
   host = relay.url
 })
@@ -47,6 +51,7 @@ afterAll(async () => {
   await relay?.stop()
   if (state) removeRelayState(state)
   await tracker?.close()
+  await arc?.close()
 })
 
 const fund = (name: string) => newFundedIdentity(name, host, tracker.url)
@@ -63,6 +68,20 @@ function captureSends(who: FundedIdentity): SentBody[] {
     return original(url, init)
   }
   return sent
+}
+
+/** Keeps the status and JSON body of every answer to the identity's own client's POST /sendMessage. */
+function captureAnswers(who: FundedIdentity): Array<{ status: number; body: unknown }> {
+  const answers: Array<{ status: number; body: unknown }> = []
+  const authFetch = who.client.authFetch
+  const original = authFetch.fetch.bind(authFetch)
+  authFetch.fetch = async (url, init) => {
+    const res = await original(url, init)
+    if (String(url).endsWith('/sendMessage'))
+      answers.push({ status: res.status, body: await res.clone().json() })
+    return res
+  }
+  return answers
 }
 
 /** `recipient`'s own locking script for an anyone-key entry (what its wallet derives when internalizing). */
@@ -92,8 +111,11 @@ describe('paid delivery: the real client pays into notifications', () => {
       'sendNotification',
     )) as { status: string; messageId: string }
     expect(sent).toMatchObject({ status: 'success', messageId: expect.any(String) })
-    // The relay checked the parent's made-up block with the tracker it was given.
+    // The relay checked the parent's made-up block with the tracker it was given, and gave the
+    // transaction to the network once.
     expect(await headerRequests(tracker.url, alice.wallet.blockHeights[0]!)).toBeGreaterThan(0)
+    const paidTxid = alice.wallet.createdTransactions[0]!.id('hex')
+    expect((await arcControl(() => arc.url).submissions(paidTxid)).count).toBe(1)
 
     // What the client paid: delivery (10 sat, output 0) then Bob's fee (10 sat, output 1), then change.
     expect(sends).toHaveLength(1)
@@ -175,27 +197,36 @@ describe('paid delivery: the real client pays into notifications', () => {
     const [alice, bob] = [fund('alice'), fund('bob')]
     alice.wallet.registerBlocks = false
     const sends = captureSends(alice)
-    const response = new Promise<{ status: number; body: unknown }>((resolve) => {
-      const authFetch = alice.client.authFetch
-      const fetchAndCapture = authFetch.fetch.bind(authFetch)
-      authFetch.fetch = async (url, init) => {
-        const res = await fetchAndCapture(url, init)
-        if (String(url).endsWith('/sendMessage'))
-          resolve({ status: res.status, body: await res.clone().json() })
-        return res
-      }
-    })
+    const answers = captureAnswers(alice)
     await expect(
       withTimeout(alice.client.sendNotification(bob.identityKey, 'unpaid', host), 'sendNotification'),
     ).rejects.toThrow(/HTTP 400/)
     expect(sends).toHaveLength(1)
     expect(await headerRequests(tracker.url, alice.wallet.blockHeights[0]!)).toBeGreaterThan(0)
-    expect(await response).toMatchObject({
-      status: 400,
-      body: { status: 'error', code: 'ERR_INVALID_PAYMENT' },
-    })
+    expect(answers).toMatchObject([{ status: 400, body: { status: 'error', code: 'ERR_INVALID_PAYMENT' } }])
     expect(await list(bob)).toEqual([])
     expect(bob.wallet.internalized).toEqual([])
+  })
+
+  it("a second payment spending the first one's coin again: the client throws HTTP 409 ERR_PAYMENT_DOUBLE_SPENT, nothing stored", async () => {
+    const [alice, bob] = [fund('alice'), fund('bob')]
+    await withTimeout(alice.client.sendNotification(bob.identityKey, 'paid', host), 'sendNotification')
+    alice.wallet.spendLastCoinAgain = true
+    const answers = captureAnswers(alice)
+    await expect(
+      withTimeout(alice.client.sendNotification(bob.identityKey, 'paid again', host), 'sendNotification'),
+    ).rejects.toThrow(/HTTP 409/)
+    const [first, second] = alice.wallet.createdTransactions
+    expect(second!.id('hex')).not.toBe(first!.id('hex'))
+    expect(second!.inputs[0]!.sourceTXID ?? second!.inputs[0]!.sourceTransaction!.id('hex')).toBe(
+      first!.inputs[0]!.sourceTXID ?? first!.inputs[0]!.sourceTransaction!.id('hex'),
+    )
+    expect(answers).toEqual([
+      { status: 409, body: expect.objectContaining({ status: 'error', code: 'ERR_PAYMENT_DOUBLE_SPENT' }) },
+    ])
+    expect((await list(bob)).map((m) => m.body)).toEqual(['paid'])
+    // Refused on the relay's own claim of the coin: the double spend never reached the network.
+    expect((await arcControl(() => arc.url).submissions(second!.id('hex'))).count).toBe(0)
   })
 
   it('the same transaction for another send (plain AuthFetch, same sender) is 409 ERR_PAYMENT_REPLAYED', async () => {

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { TrackerFailure } from './chain-tracker-api'
+import { readBody, sendJson as json } from './http'
 
 /** A running fake of a WhatsOnChain-compatible block-header API, on 127.0.0.1. */
 export interface FakeChainTracker {
@@ -71,18 +72,4 @@ export async function startFakeChainTracker(): Promise<FakeChainTracker> {
   server.unref()
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
   return { url, close: () => new Promise((done) => server.close(() => done())) }
-}
-
-function json(res: ServerResponse, status: number, body: unknown) {
-  res.writeHead(status, { 'Content-Type': 'application/json' })
-  res.end(JSON.stringify(body))
-}
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = []
-    req.on('data', (chunk: Buffer) => chunks.push(chunk))
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')))
-    req.on('error', reject)
-  })
 }

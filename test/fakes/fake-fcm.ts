@@ -2,6 +2,7 @@ import { randomBytes, verify } from 'node:crypto'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { RecordedPush, ScriptedAnswer, SendAttempt, TokenRequest } from './fake-fcm-api'
+import { readBody, sendJson } from './http'
 import { makeServiceAccount, type TestServiceAccount } from './service-account'
 
 /** A running fake of Google's OAuth2 token endpoint and FCM HTTP v1, on 127.0.0.1. */
@@ -306,17 +307,7 @@ function badRequest(field: string) {
 }
 
 function json(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) {
-  res.writeHead(status, { 'content-type': 'application/json; charset=UTF-8', ...headers })
-  res.end(JSON.stringify(body))
-}
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((done, fail) => {
-    const chunks: Buffer[] = []
-    req.on('data', (chunk: Buffer) => chunks.push(chunk))
-    req.on('end', () => done(Buffer.concat(chunks).toString('utf8')))
-    req.on('error', fail)
-  })
+  sendJson(res, status, body, { 'Content-Type': 'application/json; charset=UTF-8', ...headers })
 }
 
 function decodeJson(base64url: string): unknown {

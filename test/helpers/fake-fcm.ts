@@ -1,6 +1,6 @@
 import { env } from 'cloudflare:test'
 import type { RecordedPush, ScriptedAnswer, SendAttempt, TokenRequest } from '../fakes/fake-fcm-api'
-import { withTimeout } from './relay'
+import { controlFake } from './fake-control'
 
 /**
  * The fake FCM (started by test/vitest.config.ts in Node) as tests inside workerd see it: what arrived,
@@ -62,18 +62,8 @@ export function newFcmToken(): string {
   return `${text.slice(0, 22)}:APA91b${text.slice(22)}`
 }
 
-async function control<T>(method: string, path: string, body?: unknown): Promise<T> {
-  const res = await withTimeout(
-    fetch(env.FAKE_FCM_URL + path, {
-      method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    }),
-    10_000,
-    `fake FCM ${method} ${path}`,
-  )
-  if (!res.ok) throw new Error(`fake FCM ${method} ${path}: HTTP ${res.status} ${await res.text()}`)
-  return (await res.json()) as T
+function control<T>(method: string, path: string, body?: unknown): Promise<T> {
+  return controlFake<T>({ name: 'fake FCM', url: env.FAKE_FCM_URL }, method, path, body)
 }
 
 async function poll<T>(what: string, timeoutMs: number, check: () => Promise<T | null>): Promise<T> {

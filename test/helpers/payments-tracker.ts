@@ -1,5 +1,6 @@
 import { env } from 'cloudflare:test'
 import type { TrackerFailure } from '../fakes/chain-tracker-api'
+import { controlFake } from './fake-control'
 
 /**
  * The fake chain tracker (started by test/vitest.config.ts in Node) as tests inside workerd see it. It is
@@ -12,17 +13,11 @@ export const fakeChainTracker = {
   fail: (height: number, mode: TrackerFailure | null) => control('POST', '/_fail', { height, mode }),
   /** Header requests received for `height`, whatever they were answered. */
   requests: async (height: number) =>
-    ((await control('GET', `/_requests?height=${height}`)) as { count: number }).count,
+    (await control<{ count: number }>('GET', `/_requests?height=${height}`)).count,
 }
 
 export { randomHeight } from './mined-parent'
 
-async function control(method: string, path: string, body?: unknown): Promise<unknown> {
-  const res = await fetch(env.CHAIN_TRACKER_URL + path, {
-    method,
-    headers: { 'Content-Type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  })
-  if (!res.ok) throw new Error(`fake chain tracker ${method} ${path}: ${res.status} ${await res.text()}`)
-  return res.json()
+function control<T = unknown>(method: string, path: string, body?: unknown): Promise<T> {
+  return controlFake<T>({ name: 'fake chain tracker', url: env.CHAIN_TRACKER_URL }, method, path, body)
 }

@@ -61,6 +61,21 @@ export interface BuildPaymentOptions {
   registerBlock?: boolean
   /** Flip a byte of input 0's signature after signing: a script that does not verify. */
   corruptSignature?: boolean
+  /**
+   * Spend the coins of an earlier payment's funding (its `funding`) instead of new ones: another
+   * transaction spending the same outputs, a double spend. Its block is registered already.
+   */
+  funding?: Funding
+  /** Every input spends output 0 of the funding: one coin spent twice, which the network refuses. */
+  sameCoinTwice?: boolean
+}
+
+/** The mined coins a payment is funded from: a parent paying one output per input to `key`. */
+export interface Funding {
+  key: PrivateKey
+  parent: Transaction
+  height: number
+  merkleRoot: string
 }
 
 export interface BuiltPayment {
@@ -74,6 +89,8 @@ export interface BuiltPayment {
   merkleRoot: string
   /** What createAction was asked for: locking script hex and satoshis per requested output. */
   requested: Array<{ lockingScript: string; satoshis: number; customInstructions: string }>
+  /** The coins it spent: pass as `funding` to spend them again. */
+  funding: Funding
 }
 
 const PROTOCOL: [2, string] = [2, '3241645161d8']
@@ -158,14 +175,9 @@ async function buildTransaction(
 ): Promise<Omit<BuiltPayment, 'payment' | 'requested'>> {
   const inputs = options.inputs ?? 1
   const perInput = options.fundingSatoshis ?? 1000
-  const funding = PrivateKey.fromRandom()
+  const coins = options.funding ?? (await newFunding(inputs, perInput, options.registerBlock ?? true))
+  const { key: funding, parent, height, merkleRoot } = coins
   const fundingLock = new P2PKH().lock(funding.toAddress())
-
-  const { parent, height, merkleRoot } = minedParent(
-    fundingLock,
-    Array.from({ length: inputs }, () => perInput),
-  )
-  if (options.registerBlock ?? true) await fakeChainTracker.registerBlock(height, merkleRoot)
 
   let source = parent
   for (let depth = 0; depth < (options.unconfirmedDepth ?? 0); depth++) {
@@ -186,7 +198,7 @@ async function buildTransaction(
   for (let i = 0; i < inputs; i++) {
     tx.addInput({
       sourceTransaction: source,
-      sourceOutputIndex: i,
+      sourceOutputIndex: options.sameCoinTwice ? 0 : i,
       unlockingScriptTemplate: new P2PKH().unlock(funding),
     })
   }
@@ -205,5 +217,16 @@ async function buildTransaction(
     sig[8] = sig[8]! ^ 0x01 // inside r: still DER, no longer a valid signature
     input.unlockingScript = new UnlockingScript([{ op: chunks[0]!.op, data: sig }, chunks[1]!])
   }
-  return { tx, txid: tx.id('hex'), parent, height, merkleRoot }
+  return { tx, txid: tx.id('hex'), parent, height, merkleRoot, funding: coins }
+}
+
+/** New coins: `inputs` outputs of `satoshis` each to a fresh key, in a made-up block (registered unless not). */
+async function newFunding(inputs: number, satoshis: number, register: boolean): Promise<Funding> {
+  const key = PrivateKey.fromRandom()
+  const mined = minedParent(
+    new P2PKH().lock(key.toAddress()),
+    Array.from({ length: inputs }, () => satoshis),
+  )
+  if (register) await fakeChainTracker.registerBlock(mined.height, mined.merkleRoot)
+  return { key, ...mined }
 }

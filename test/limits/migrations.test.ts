@@ -27,6 +27,7 @@ const OUR_TABLES = [
   'messages',
   'payments',
   'permissions',
+  'spent_outpoints',
 ]
 const OUR_INDEXES = [
   'devices_identity_token_uq',
@@ -80,6 +81,11 @@ describe("migrations as wrangler 4.86's splitter cuts them (the --local path)", 
     expect(await schemaObjects('table')).toEqual(OUR_TABLES)
     expect(await schemaObjects('index')).toEqual(OUR_INDEXES)
     expect(await schemaObjects('trigger')).toEqual(['messages_release_body'])
+    // The spent-coin claims are keyed by their own b-tree (one entry written per coin, no rowid table).
+    const spent = await env.DB.prepare(
+      "SELECT sql FROM sqlite_master WHERE name = 'spent_outpoints'",
+    ).first<string>('sql')
+    expect(spent).toMatch(/\)\s*WITHOUT ROWID$/)
   })
 
   it('the splitter keeps each trigger whole: one statement from CREATE TRIGGER to its END', () => {

@@ -31,6 +31,9 @@ export class FundedTestWallet extends TestPaymentWallet {
   readonly internalized: InternalizeActionArgs[] = []
   /** When false, made-up blocks are not registered: the relay's tracker answers 404 for them. */
   registerBlocks = true
+  /** When true, the next payment spends the previous one's coin again: a double spend, as a dishonest wallet makes. */
+  spendLastCoinAgain = false
+  private lastCoin: { key: PrivateKey; parent: Transaction; satoshis: number } | undefined
 
   constructor(
     rootKey: PrivateKey,
@@ -42,15 +45,10 @@ export class FundedTestWallet extends TestPaymentWallet {
   override async createAction(args: CreateActionArgs): Promise<CreateActionResult> {
     this.createdActions.push(args)
     const requested = args.outputs ?? []
-    const funding = PrivateKey.fromRandom()
+    const coin = this.spendLastCoinAgain && this.lastCoin ? this.lastCoin : await this.newCoin(requested)
+    this.lastCoin = coin
+    const { key: funding, parent, satoshis: fundingSatoshis } = coin
     const fundingLock = new P2PKH().lock(funding.toAddress())
-    const fundingSatoshis = 1000 + requested.reduce((sum, o) => sum + o.satoshis, 0)
-
-    const { parent, height, merkleRoot } = minedParent(fundingLock, [fundingSatoshis])
-    if (this.registerBlocks) {
-      await registerBlock(this.chainTrackerUrl, height, merkleRoot)
-    }
-    this.blockHeights.push(height)
 
     const tx = new Transaction()
     tx.addInput({
@@ -67,6 +65,16 @@ export class FundedTestWallet extends TestPaymentWallet {
     await tx.sign()
     this.createdTransactions.push(tx)
     return { txid: tx.id('hex'), tx: tx.toAtomicBEEF() }
+  }
+
+  /** A mined coin paying the requested outputs and 1000 sat more, its block registered unless told not to. */
+  private async newCoin(requested: NonNullable<CreateActionArgs['outputs']>) {
+    const key = PrivateKey.fromRandom()
+    const satoshis = 1000 + requested.reduce((sum, o) => sum + o.satoshis, 0)
+    const { parent, height, merkleRoot } = minedParent(new P2PKH().lock(key.toAddress()), [satoshis])
+    if (this.registerBlocks) await registerBlock(this.chainTrackerUrl, height, merkleRoot)
+    this.blockHeights.push(height)
+    return { key, parent, satoshis }
   }
 
   // @ts-expect-error CompletedProtoWallet declares internalizeAction without arguments.
