@@ -9,6 +9,11 @@ export interface ConnectionState {
   sid: string
   openedAt: number
   transport: 'polling' | 'websocket'
+  /**
+   * The client's address as the per-IP handshake limit keys it (`clientKey`: IPv4, or the IPv6 /64), from
+   * the request that opened the connection; null without one. Its BRC-103 handshakes are counted against it.
+   */
+  clientAddress: string | null
   /** The socket.io sid, once the client's CONNECT arrived. */
   socketSid: string | null
   /** BRC-103 sessions opened on this connection, oldest first (a client retries while it has none). */
@@ -22,11 +27,17 @@ export interface ConnectionState {
 /** Sessions kept per connection: the client opens one, and another per retry while it has none. */
 export const MAX_SESSIONS_PER_CONNECTION = 4
 
-export function newConnectionState(sid: string, now: number, transport: ConnectionState['transport']) {
+export function newConnectionState(
+  sid: string,
+  now: number,
+  transport: ConnectionState['transport'],
+  clientAddress: string | null,
+) {
   return {
     sid,
     openedAt: now,
     transport,
+    clientAddress,
     socketSid: null,
     sessions: [],
     identity: null,

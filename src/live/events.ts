@@ -23,7 +23,7 @@ export interface EventContext {
   /** Closes connections the identity's Mailbox dropped over its cap. */
   closeConnections(sids: string[]): void
   background(work: Promise<unknown>): void
-  /** Seconds to wait when this event is over the connection's REQUEST_RATE_LIMIT, else null. */
+  /** Seconds to wait when this event is over its identity's REQUEST_RATE_LIMIT (one budget with HTTP), else null. */
   retryAfterSeconds: number | null
   /** The relay's configuration, as the connection read it. */
   config: Config
@@ -113,7 +113,7 @@ async function sendMessage(ctx: EventContext, data: unknown): Promise<void> {
     if (sender === null) throw new RelayError('ERR_NOT_AUTHENTICATED', NOT_AUTHENTICATED)
     if (ctx.retryAfterSeconds !== null) {
       const limit = ctx.config.requestRateLimit
-      throw rateLimited(limit, ctx.retryAfterSeconds, 'events on this connection')
+      throw rateLimited(limit, ctx.retryAfterSeconds, 'requests for this identity')
     }
     const room = parseRoom(ackRoom)
     const message = isJsonObject(request.message) ? request.message : {}

@@ -14,6 +14,7 @@ import type { Env } from '../env'
 import { RelayError } from '../errors'
 import { isJsonObject } from '../http/json-body'
 import { AUTH_VERSION } from '../middleware/brc104-auth/auth-headers'
+import { clientAddress, limitHandshakesFrom } from '../middleware/brc104-auth/rate-limit'
 import { readLimited } from '../middleware/raw-body'
 import { addSession, type ConnectionState, newConnectionState, SeenNonces } from '../live/connection-state'
 import {
@@ -25,6 +26,7 @@ import {
   openPacket,
 } from '../live/engine-io'
 import { handleEvent } from '../live/events'
+import { LeasedRequests } from '../live/leased-requests'
 import { PollingOutbox } from '../live/polling'
 import {
   AUTH_EVENT,
@@ -36,7 +38,7 @@ import {
   PacketType,
 } from '../live/socket-io'
 import { mailbox } from './mailbox'
-import { RequestRateWindow } from './request-rate'
+import { leaseSize } from './request-rate'
 
 /** The WebSocket's attachment (kept by the runtime across hibernation, ≤ 2 KB). */
 interface SocketAttachment {
@@ -65,11 +67,8 @@ export class LiveConnection extends DurableObject<Env> {
   private readonly polling = new PollingOutbox()
   private readonly nonces: SeenNonces
   private inbound: Promise<unknown> = Promise.resolve()
-  /**
-   * REQUEST_RATE_LIMIT per connection (memory: an evicted object starts a fresh window, as the Mailbox's
-   * does); with LIVE_MAX_CONNECTIONS_PER_IDENTITY it bounds what one identity can make the relay do.
-   */
-  private readonly rate = new RequestRateWindow()
+  /** This connection's share of its identity's REQUEST_RATE_LIMIT, leased from the identity's Mailbox. */
+  private readonly requests = new LeasedRequests()
   /** Read on first use: an object's `env` is fixed for its lifetime, and frames arrive many per connection. */
   private configRead: Config | undefined
   private get config(): Config {
@@ -183,7 +182,7 @@ export class LiveConnection extends DurableObject<Env> {
   private async open(request: Request, sid: string, config: Config): Promise<Response> {
     const now = Date.now()
     const viaWebSocket = request.headers.get('upgrade')?.toLowerCase() === 'websocket'
-    const state = newConnectionState(sid, now, viaWebSocket ? 'websocket' : 'polling')
+    const state = newConnectionState(sid, now, viaWebSocket ? 'websocket' : 'polling', clientAddress(request))
     this.save(state)
     await this.scheduleAlarm(state, config)
     const open = openPacket({
@@ -312,6 +311,15 @@ export class LiveConnection extends DurableObject<Env> {
     if (!opened || !this.nonces.claim(opened.nonce)) return
     const config = this.config
     if (this.nonces.size > config.maxRequestsPerSession) return this.end({ notify: true })
+    const identity = opened.session.clientKey
+    const limit = config.requestRateLimit
+    // Every verified event counts against its identity's one budget, as an HTTP request does.
+    const retryAfterSeconds =
+      limit === 0
+        ? null
+        : await this.requests.admit(identity, Date.now(), leaseSize(limit), (wanted) =>
+            mailbox(this.env, identity).leaseRequests(wanted),
+          )
     await handleEvent(
       {
         env: this.env,
@@ -328,7 +336,7 @@ export class LiveConnection extends DurableObject<Env> {
             )
         },
         background: (work) => this.ctx.waitUntil(work),
-        retryAfterSeconds: this.rate.take(Date.now(), config.requestRateLimit),
+        retryAfterSeconds,
         config,
       },
       opened.event,
@@ -337,6 +345,14 @@ export class LiveConnection extends DurableObject<Env> {
 
   private async openSession(key: ServerKey, state: ConnectionState, message: Record<string, unknown>) {
     if (message.version !== AUTH_VERSION) return
+    // A handshake inside the socket is a handshake: the per-IP budget HTTP handshakes spend. Over it, the
+    // connection ends (41: the client does not reconnect) and nothing is signed.
+    try {
+      await limitHandshakesFrom(this.env, this.config.handshakeRateLimit, state.clientAddress)
+    } catch (error) {
+      console.warn('live: handshake refused, closing the connection:', String(error))
+      return this.end({ notify: true })
+    }
     const opening = await answerInitialRequest(key, message).catch(() => null)
     if (!opening) return
     const { identityKey: clientKey, clientNonce, serverNonce } = opening

@@ -7,7 +7,7 @@ import type { LivePush } from '../delivery/live-push'
 import type { Env } from '../env'
 import { liveConnection } from './live-connection'
 import { type JoinResult, LiveRegistry } from './live-registry'
-import { RequestRateWindow } from './request-rate'
+import { type RateLease, RequestRateWindow } from './request-rate'
 import { type ClaimResult, type CleanupBudget, type SessionLimits, SessionStore } from './session-store'
 
 /**
@@ -64,6 +64,15 @@ export class Mailbox extends DurableObject<Env> {
     const retryAfterSeconds = this.requestRate.take(now, limit)
     if (retryAfterSeconds === null) return claimed
     return { ok: false, reason: 'rate-limited', clientNonce: claimed.clientNonce, retryAfterSeconds, limit }
+  }
+
+  /**
+   * Live delivery: hands one of this identity's connections up to `wanted` requests of its REQUEST_RATE_LIMIT
+   * window (see RequestRateWindow.lease), so its socket events and its HTTP requests share one budget.
+   */
+  async leaseRequests(wanted: number): Promise<RateLease> {
+    const limit = readConfig(this.env).requestRateLimit
+    return this.requestRate.lease(Date.now(), limit, Math.min(Math.max(1, wanted), MAX_LEASE))
   }
 
   /**
@@ -254,6 +263,9 @@ function sessionLimits(config: Config): SessionLimits {
 export const MAX_UNUSED_SESSIONS = 16
 export const UNUSED_SESSION_GRACE_MS = 30_000
 export const UNUSED_SESSION_TTL_MS = 5 * 60_000
+
+/** The most a connection may take of the window at once (see `leaseSize` in request-rate.ts). */
+const MAX_LEASE = 10
 
 /** One alarm pass deletes at most this much; more waits for the next pass, CLEANUP_PAUSE_MS later. */
 export const CLEANUP_BUDGET: CleanupBudget = { sessions: 256, replayRecords: 2000 }

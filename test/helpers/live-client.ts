@@ -36,6 +36,8 @@ export interface LiveClientOptions {
   transport: LiveTransport
   /** Defaults to a fresh random key. */
   privateKey?: PrivateKey
+  /** Sent as `CF-Connecting-IP` on every request (the per-IP handshake limit counts it); default none. */
+  clientAddress?: string
 }
 
 /** Thrown by `authenticate()` when the server answers `authenticationFailed`. */
@@ -110,6 +112,8 @@ export class LiveClient {
   private constructor(
     readonly privateKey: PrivateKey,
     readonly transport: LiveTransport,
+    /** Headers every request carries besides its own. */
+    private readonly headers: Record<string, string>,
   ) {
     this.identityKey = privateKey.toPublicKey().toString()
     const socketTransport: Transport = {
@@ -135,7 +139,11 @@ export class LiveClient {
 
   /** Connects over `transport` up to the socket.io connect (`40{"sid"}`); BRC-103 starts with the first emit. */
   static async connect(options: LiveClientOptions): Promise<LiveClient> {
-    const client = new LiveClient(options.privateKey ?? PrivateKey.fromRandom(), options.transport)
+    const client = new LiveClient(
+      options.privateKey ?? PrivateKey.fromRandom(),
+      options.transport,
+      options.clientAddress ? { 'cf-connecting-ip': options.clientAddress } : {},
+    )
     await withTimeout(client.start(), 10_000, `live connect over ${options.transport}`)
     return client
   }
@@ -260,7 +268,7 @@ export class LiveClient {
 
   private async start(): Promise<void> {
     if (this.transport === 'websocket-only') {
-      this.ws = await openWebSocket(`${RELAY_ORIGIN}${SOCKET_PATH}?EIO=4&transport=websocket`)
+      this.ws = await openWebSocket(`${RELAY_ORIGIN}${SOCKET_PATH}?EIO=4&transport=websocket`, this.headers)
       this.mode = 'websocket'
       this.listen(this.ws)
       await this.until(() => this.open !== undefined, 'the open packet')
@@ -268,7 +276,7 @@ export class LiveClient {
       await this.until(() => this.socketId !== undefined, '40{"sid"}')
       return
     }
-    const res = await SELF.fetch(this.pollUrl(false), { headers: { accept: '*/*' } })
+    const res = await SELF.fetch(this.pollUrl(false), { headers: { ...this.headers, accept: '*/*' } })
     const text = await res.text()
     if (res.status !== 200 || !text.startsWith('0')) {
       throw new Error(`polling handshake: HTTP ${res.status} ${text.slice(0, 200)}`)
@@ -288,6 +296,7 @@ export class LiveClient {
   private async upgrade(): Promise<void> {
     const ws = await openWebSocket(
       `${RELAY_ORIGIN}${SOCKET_PATH}?EIO=4&transport=websocket&sid=${encodeURIComponent(this.open.sid)}`,
+      this.headers,
     )
     this.ws = ws
     const probed = new Promise<string>((resolve) => (this.probeReply = resolve))
@@ -334,7 +343,7 @@ export class LiveClient {
       let res: Response
       try {
         this.note('GET …')
-        res = await SELF.fetch(this.pollUrl(true), { signal: this.pollAbort.signal })
+        res = await SELF.fetch(this.pollUrl(true), { headers: this.headers, signal: this.pollAbort.signal })
       } catch (error) {
         if (!this.closed) this.endedByServer(`poll failed: ${String(error)}`)
         return
@@ -367,7 +376,7 @@ export class LiveClient {
       this.note(`POST → ${packet}`)
       const res = await SELF.fetch(this.pollUrl(true), {
         method: 'POST',
-        headers: { 'content-type': 'text/plain;charset=UTF-8' },
+        headers: { ...this.headers, 'content-type': 'text/plain;charset=UTF-8' },
         body: packet,
       })
       const text = await res.text()
@@ -532,8 +541,8 @@ function encodeEvent(eventName: string, data: unknown): number[] {
   return Utils.toArray(JSON.stringify({ eventName, data }), 'utf8')
 }
 
-async function openWebSocket(url: string): Promise<WebSocket> {
-  const res = await SELF.fetch(url, { headers: { Upgrade: 'websocket' } })
+async function openWebSocket(url: string, headers: Record<string, string>): Promise<WebSocket> {
+  const res = await SELF.fetch(url, { headers: { ...headers, Upgrade: 'websocket' } })
   if (res.status !== 101 || !res.webSocket) {
     throw new Error(`WebSocket upgrade of ${url}: HTTP ${res.status} ${(await res.text()).slice(0, 200)}`)
   }

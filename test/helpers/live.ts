@@ -78,8 +78,8 @@ export function useLiveClients() {
       ).toEqual([])
     }
   })
-  const connect = async (transport: LiveTransport, privateKey?: PrivateKey) => {
-    const client = await LiveClient.connect({ transport, privateKey })
+  const connect = async (transport: LiveTransport, privateKey?: PrivateKey, clientAddress?: string) => {
+    const client = await LiveClient.connect({ transport, privateKey, clientAddress })
     open.push(client)
     return client
   }

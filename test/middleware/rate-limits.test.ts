@@ -7,6 +7,7 @@ import { type FetchLike, newClient } from '../helpers/client'
 import { inMailbox } from '../helpers/mailbox'
 import { probeApp } from '../helpers/probe-app'
 import { postInitialRequest } from '../helpers/raw-client'
+import { randomIp, startOfAMinute } from '../helpers/rate-limits'
 
 // HANDSHAKE_RATE_LIMIT through the real Workers Rate Limiting binding (wrangler.toml's [[ratelimits]],
 // 60 per 60 s, as miniflare runs it) and REQUEST_RATE_LIMIT through the real Mailbox, both driven by
@@ -15,8 +16,6 @@ import { postInitialRequest } from '../helpers/raw-client'
 const HANDSHAKE_LIMIT = 60 // wrangler.toml: HANDSHAKE_RATE_LIMIT and [[ratelimits]] simple.limit
 const REQUEST_LIMIT = 1200 // wrangler.toml: REQUEST_RATE_LIMIT
 
-const randomIp = () =>
-  `198.51.${crypto.getRandomValues(new Uint8Array(1))[0]}.${crypto.getRandomValues(new Uint8Array(1))[0]}`
 const b64 = (n: number) => Utils.toBase64(Array.from(crypto.getRandomValues(new Uint8Array(n))))
 
 function handshake(
@@ -25,12 +24,6 @@ function handshake(
   identityKey = PrivateKey.fromRandom().toPublicKey().toString(),
 ) {
   return postInitialRequest(fetch, identityKey, { headers: ip ? { 'cf-connecting-ip': ip } : {} })
-}
-
-/** The binding counts per fixed minute: start a burst early in one, so it cannot straddle two. */
-async function startOfAMinute() {
-  const into = Date.now() % 60_000
-  if (into > 30_000) await new Promise((r) => setTimeout(r, 60_000 - into + 50))
 }
 
 /** Uses up an address's handshakes for this minute; returns the statuses. */

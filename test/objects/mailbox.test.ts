@@ -2,7 +2,8 @@ import { PrivateKey } from '@bsv/sdk'
 import { env, runDurableObjectAlarm } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
 import { CLEANUP_BUDGET, mailbox } from '../../src/objects/mailbox'
-import { RequestRateWindow } from '../../src/objects/request-rate'
+import { LeasedRequests } from '../../src/live/leased-requests'
+import { type RateLease, RequestRateWindow } from '../../src/objects/request-rate'
 import { inMailbox } from '../helpers/mailbox'
 
 // The Mailbox Durable Object through its RPC stub and its real alarm (runDurableObjectAlarm), over its
@@ -188,5 +189,52 @@ describe('RequestRateWindow', () => {
   it('never refuses when the limit is 0 (off)', () => {
     const window = new RequestRateWindow()
     for (let i = 0; i < 10_000; i++) expect(window.take(i, 0)).toBeNull()
+  })
+
+  it('leases count as admitted: leases and single requests together never pass the limit', () => {
+    const window = new RequestRateWindow()
+    const t = 1_000_000
+    expect(window.lease(t, 25, 10)).toEqual({ granted: 10, validForMs: 60_000, retryAfterSeconds: null })
+    expect(window.take(t + 1, 25)).toBeNull()
+    expect(window.lease(t + 30_000, 25, 10)).toEqual({
+      granted: 10,
+      validForMs: 30_000,
+      retryAfterSeconds: null,
+    })
+    // 21 taken: the last lease gets what is left, then nothing until the window ends.
+    expect(window.lease(t + 30_000, 25, 10).granted).toBe(4)
+    expect(window.lease(t + 59_500, 25, 10)).toEqual({ granted: 0, validForMs: 500, retryAfterSeconds: 1 })
+    expect(window.take(t + 59_500, 25)).toBe(1)
+    expect(window.lease(t + 60_000, 25, 10).granted).toBe(10)
+  })
+})
+
+describe("LeasedRequests (a live connection's share)", () => {
+  const grants = (...granted: number[]) => {
+    const calls: number[] = []
+    const lease = async (wanted: number): Promise<RateLease> => {
+      calls.push(wanted)
+      const n = granted.shift() ?? 0
+      return { granted: n, validForMs: 60_000, retryAfterSeconds: n === 0 ? 42 : null }
+    }
+    return { calls, lease }
+  }
+
+  it('asks once per lease, admits from it, and stops asking while refused', async () => {
+    const share = new LeasedRequests()
+    const mailbox = grants(3, 0)
+    const results = []
+    for (let i = 0; i < 6; i++) results.push(await share.admit('k', 1_000 + i, 3, mailbox.lease))
+    expect(results).toEqual([null, null, null, 42, 60, 60])
+    expect(mailbox.calls).toEqual([3, 3]) // the refusal is remembered until the window ends
+  })
+
+  it('a share expires with its window, and another identity on the connection starts its own', async () => {
+    const share = new LeasedRequests()
+    const mailbox = grants(5, 5, 5)
+    await share.admit('a', 0, 5, mailbox.lease)
+    await share.admit('a', 60_000, 5, mailbox.lease) // expired: asks again
+    await share.admit('b', 60_001, 5, mailbox.lease) // another identity: asks for itself
+    expect(mailbox.calls).toHaveLength(3)
   })
 })
