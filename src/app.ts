@@ -3,6 +3,7 @@ import type { AppEnv } from './env'
 import { RelayError } from './errors'
 import { renderError } from './http/error-response'
 import { pathAsSent } from './http/path'
+import { allowedMethods } from './middleware/allowed-methods'
 import { brc104Auth, handshake } from './middleware/brc104-auth'
 import { cors } from './middleware/cors'
 import { rawBody } from './middleware/raw-body'
@@ -16,8 +17,9 @@ import { routes } from './routes'
 import { socketIo } from './routes/socket-io'
 
 /**
- * The relay: CORS and the server key for everyone; live delivery's `/socket.io/` (its own framing and
- * bounds, authenticated inside); the bounded raw body; then the public routes;
+ * The relay: CORS, 405 for a method a route does not serve, and the server key for everyone; live
+ * delivery's `/socket.io/` (its own framing and bounds, authenticated inside); the bounded raw body; then
+ * the public routes;
  * then BRC-104 in front of every other path (Hono runs handlers and middleware in registration order).
  * `protectedRoutes` defaults to the BRC-33 routes; tests mount probe routes behind the same chain.
  */
@@ -25,6 +27,7 @@ export function createApp(protectedRoutes: Hono<AppEnv> = routes) {
   const app = new Hono<AppEnv>({ getPath: (request) => pathAsSent(request.url) })
   app.use(requestLog)
   app.use(cors)
+  app.use(allowedMethods(app))
   app.use(serverKey)
   app.route('/', socketIo)
   app.use(rawBody)

@@ -46,15 +46,35 @@ export function isBoundedText(text: string, maxBytes: number): boolean {
 /** The longest `messageBox` name, in UTF-8 bytes after trimming (contract.md "Limits"). */
 export const MAX_MESSAGE_BOX_BYTES = 128
 
-/** The contract's `messageBox` rule: a string of 1–128 UTF-8 bytes after trimming, no control characters. */
+/**
+ * The box name reserved for a recipient's rules over all of its boxes (the Sybil issue's `*` rules): never
+ * the name of a box a message is sent into, listed from or pushed to.
+ */
+export const ALL_BOXES = '*'
+
+// Characters that let one box name pass for another (contract.md "Limits"): controls (Cc), format
+// characters such as zero-width joiners and bidi overrides (Cf), line and paragraph separators (Zl, Zp),
+// private use (Co) and unassigned code points, noncharacters included (Cn). Which code points are
+// unassigned is the runtime's Unicode version: a name using a character newer than it is refused.
+const CONFUSABLE = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Co}\p{Cn}]/u
+
+/**
+ * The contract's `messageBox` rule: a string of 1–128 UTF-8 bytes after trimming, well-formed, in Unicode
+ * NFC, without a character of the categories above, and not the reserved `*`. Refused rather than
+ * normalized: a name that renders like another must not reach the other's box, and one that is stored
+ * must be listed back exactly as it was sent.
+ */
 export function messageBoxName(value: unknown): string | null {
   if (typeof value !== 'string') return null
   const name = value.trim()
-  return isBoundedText(name, MAX_MESSAGE_BOX_BYTES) ? name : null
+  if (name === ALL_BOXES || !isBoundedText(name, MAX_MESSAGE_BOX_BYTES) || CONFUSABLE.test(name)) return null
+  return name.normalize('NFC') === name ? name : null
 }
 
 /** What `messageBoxName` accepts, for the error descriptions of every route that takes a box name. */
-export const MESSAGE_BOX_RULE = `messageBox must be a name of 1-${MAX_MESSAGE_BOX_BYTES} UTF-8 bytes without control characters.`
+export const MESSAGE_BOX_RULE =
+  `messageBox must be a name of 1-${MAX_MESSAGE_BOX_BYTES} UTF-8 bytes in Unicode NFC, without control, ` +
+  `format (zero-width, bidi), separator, private-use or unassigned characters; "${ALL_BOXES}" is reserved.`
 
 /**
  * The schema of a box name as requests give it. The byte limit applies after trimming, so it is stated, not
@@ -64,7 +84,10 @@ export const messageBoxSchema: JsonSchema = {
   type: 'string',
   minLength: 1,
   pattern: '\\S',
-  description: `A message box name: 1–${MAX_MESSAGE_BOX_BYTES} UTF-8 bytes after trimming (surrounding whitespace is removed), no control characters, well-formed Unicode.`,
+  description:
+    `A message box name: 1–${MAX_MESSAGE_BOX_BYTES} UTF-8 bytes after trimming (surrounding whitespace is removed), ` +
+    'well-formed Unicode in NFC, with no character of general category Cc, Cf (zero-width, bidi controls), Zl, Zp, ' +
+    `Co or Cn; "${ALL_BOXES}" is reserved.`,
 }
 
 /** JSON `null` and absence mean the same for optional fields. */

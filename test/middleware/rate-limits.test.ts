@@ -129,6 +129,9 @@ describe('authenticated requests per identity (REQUEST_RATE_LIMIT)', () => {
       const onWire = wire.at(-1)!
       expect(onWire.headers.get('x-bsv-auth-signature')).toMatch(/^[0-9a-f]+$/)
       expect(Number(onWire.headers.get('retry-after'))).toBeGreaterThan(0)
+      // AuthFetch shows the caller only the x-bsv-* headers it verified: the wait comes signed as one.
+      expect(res.headers.get('x-bsv-retry-after')).toBe(onWire.headers.get('retry-after'))
+      expect(res.headers.get('retry-after')).toBeNull()
       expect(((await onWire.clone().json()) as { requestId: string }).requestId).toMatch(/^[0-9a-f]{16}$/)
       expect(runs).toHaveLength(1)
     },

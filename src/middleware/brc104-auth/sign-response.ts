@@ -10,7 +10,8 @@ const EMPTY_JSON = new TextEncoder().encode('{}')
  * Signs a response for the session that made the request (protocol.md §4): fresh 32-byte nonce,
  * keyID `<nonce> <client nonce>`, counterparty the client. Never signs an empty body (SDK 2.1.0 and
  * conforming servers disagree on its encoding, §4.4) and drops any `x-bsv-auth*` header a handler set,
- * so nothing unsigned in the `x-bsv-` space reaches the client.
+ * so nothing unsigned in the `x-bsv-` space reaches the client. A `Retry-After` is repeated, signed, as
+ * `x-bsv-retry-after` (contract.md "Signed answers carry what a client needs").
  */
 export async function signResponse(
   response: Response,
@@ -24,6 +25,10 @@ export async function signResponse(
     headers.set('content-type', 'application/json')
   }
   for (const name of [...headers.keys()]) if (name.startsWith('x-bsv-auth')) headers.delete(name)
+  // AuthFetch hands the caller only the x-bsv-* headers it verified, so a refusal's wait goes out signed
+  // as x-bsv-retry-after too (a signed `retry-after` would break its check: it is not in its preimage).
+  const retryAfter = headers.get('retry-after')
+  if (retryAfter !== null) headers.set('x-bsv-retry-after', retryAfter)
 
   const nonce = toBase64(randomBytes(32))
   const preimage = responsePreimage({
