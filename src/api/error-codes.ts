@@ -30,7 +30,8 @@ const WHERE: Record<RelayErrorCode, string> = {
     'sendMessage: the id is already waiting for that recipient from another sender or box',
   ERR_INBOX_QUOTA_EXCEEDED: "sendMessage: the recipient's waiting messages or bytes are at the quota",
   ERR_SENDER_QUOTA_EXCEEDED: "sendMessage: the sender's waiting messages or bytes are at the quota",
-  ERR_RATE_LIMITED: 'too many handshakes from this address, or requests from this identity (Retry-After)',
+  ERR_RATE_LIMITED:
+    'too many handshakes from this address, or requests from this identity over HTTP and its sockets together (Retry-After)',
   ERR_STORAGE_FULL: 'sendMessage: the database is nearly full',
   ERR_REQUEST_ABORTED: 'request: the body stopped arriving',
   ERR_MESSAGEBOX_REQUIRED: 'listMessages: no `messageBox`',

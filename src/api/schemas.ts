@@ -85,7 +85,8 @@ export const componentSchemas = {
         retryAfter: {
           type: 'integer',
           minimum: 0,
-          description: 'Seconds to wait (429 ERR_RATE_LIMITED; also `Retry-After`).',
+          description:
+            'Seconds to wait (429 ERR_RATE_LIMITED; also `Retry-After`, and `x-bsv-retry-after` signed when the answer is).',
         },
         resource: {
           type: 'string',

@@ -113,11 +113,21 @@ describe('fuzz: a send is all-or-nothing', () => {
   })
 })
 
-/** The contract's rule for a box name (independent oracle): trimmed, 1–128 UTF-8 bytes, no Cc, well-formed. */
+/**
+ * The contract's rule for a box name (independent oracle): trimmed, 1–128 UTF-8 bytes, NFC, no character of
+ * Cc, Cf, Zl, Zp, Co or Cn, not `*`, well-formed.
+ */
 function boxIsValid(raw: string): boolean {
   const name = raw.trim()
   const bytes = utf8Bytes(name)
-  return bytes >= 1 && bytes <= 128 && !/\p{Cc}/u.test(name) && !LONE_SURROGATE.test(name)
+  return (
+    bytes >= 1 &&
+    bytes <= 128 &&
+    name !== '*' &&
+    name.normalize('NFC') === name &&
+    !/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Co}\p{Cn}]/u.test(name) &&
+    !LONE_SURROGATE.test(name)
+  )
 }
 
 /** The contract's rule for an id: non-blank, 1–256 UTF-8 bytes, no Cc, well-formed. */

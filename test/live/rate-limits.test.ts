@@ -82,6 +82,20 @@ describe('one request budget per identity, HTTP and socket events together (REQU
   })
 })
 
+describe('what the shared budget costs (printed for the README, not a pass/fail budget)', () => {
+  it('prints ms per lease call to the Mailbox (one per 10 socket events; HTTP requests pay nothing more)', async () => {
+    const stub = mailbox(env, PrivateKey.fromRandom().toPublicKey().toString())
+    await stub.leaseRequests(LEASE) // warm: the object exists
+    const runs = 50
+    const start = performance.now()
+    for (let i = 0; i < runs; i++) expect((await stub.leaseRequests(LEASE)).granted).toBe(LEASE)
+    const perLease = (performance.now() - start) / runs
+    console.log(
+      `request budget: ${perLease.toFixed(2)} ms per lease call, ${(perLease / LEASE).toFixed(2)} ms per socket event, mean of ${runs}`,
+    )
+  })
+})
+
 describe('one handshake budget per address, HTTP and socket together (HANDSHAKE_RATE_LIMIT)', () => {
   /** An `initialRequest` inside the socket, for a fresh identity, as @bsv/authsocket-client sends it. */
   const initialRequest = () =>
