@@ -1,8 +1,7 @@
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import type { IncomingMessage, ServerResponse } from 'node:http'
 import { Transaction } from '@bsv/sdk'
 import type { ArcScript, ArcSubmissions } from './arc-api'
-import { readBody, sendJson as json } from './http'
+import { sendJson as json, serveFake } from './http'
 
 /** A running fake of an ARC broadcaster, on 127.0.0.1. */
 export interface FakeArc {
@@ -22,13 +21,7 @@ export async function startFakeArc(): Promise<FakeArc> {
   const scripts = new Map<string, ArcScript>()
   const submissions = new Map<string, ArcSubmissions>()
 
-  const server = createServer((req, res) => {
-    void handle(req, res).catch((error: unknown) => json(res, 500, { error: String(error) }))
-  })
-
-  async function handle(req: IncomingMessage, res: ServerResponse) {
-    const url = new URL(req.url ?? '/', 'http://fake')
-    const body = await readBody(req)
+  async function handle(req: IncomingMessage, res: ServerResponse, url: URL, body: string) {
     const route = `${req.method} ${url.pathname}`
     if (route === 'POST /_script') {
       const { txid, answer } = JSON.parse(body) as { txid: string; answer: ArcScript | null }
@@ -85,10 +78,7 @@ export async function startFakeArc(): Promise<FakeArc> {
     return status(res, txid, 'SEEN_ON_NETWORK', '')
   }
 
-  await new Promise<void>((ready) => server.listen(0, '127.0.0.1', ready))
-  server.unref()
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
-  return { url, close: () => new Promise((done) => server.close(() => done())) }
+  return serveFake(handle)
 }
 
 /** ARC's 200: the transaction's status as it knows it. */

@@ -1,7 +1,6 @@
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { TrackerFailure } from './chain-tracker-api'
-import { readBody, sendJson as json } from './http'
+import { sendJson as json, serveFake } from './http'
 
 /** A running fake of a WhatsOnChain-compatible block-header API, on 127.0.0.1. */
 export interface FakeChainTracker {
@@ -22,13 +21,7 @@ export async function startFakeChainTracker(): Promise<FakeChainTracker> {
   const failures = new Map<number, TrackerFailure>()
   const requests = new Map<number, number>()
 
-  const server = createServer((req, res) => {
-    void handle(req, res).catch((error: unknown) => json(res, 500, { error: String(error) }))
-  })
-
-  async function handle(req: IncomingMessage, res: ServerResponse) {
-    const url = new URL(req.url ?? '/', 'http://fake')
-    const body = await readBody(req)
+  async function handle(req: IncomingMessage, res: ServerResponse, url: URL, body: string) {
     const route = `${req.method} ${url.pathname}`
     if (route === 'POST /_blocks') {
       const { height, merkleroot } = JSON.parse(body) as { height: number; merkleroot: string }
@@ -68,8 +61,5 @@ export async function startFakeChainTracker(): Promise<FakeChainTracker> {
     json(res, 404, { error: 'no such route' })
   }
 
-  await new Promise<void>((ready) => server.listen(0, '127.0.0.1', ready))
-  server.unref()
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
-  return { url, close: () => new Promise((done) => server.close(() => done())) }
+  return serveFake(handle)
 }

@@ -1,8 +1,7 @@
 import { randomBytes, verify } from 'node:crypto'
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { RecordedPush, ScriptedAnswer, SendAttempt, TokenRequest } from './fake-fcm-api'
-import { readBody, sendJson } from './http'
+import { sendJson, serveFake } from './http'
 import { makeServiceAccount, type TestServiceAccount } from './service-account'
 
 /** A running fake of Google's OAuth2 token endpoint and FCM HTTP v1, on 127.0.0.1. */
@@ -47,13 +46,7 @@ export async function startFakeFcm(): Promise<FakeFcm> {
   // null: up; '*': everything down; else the project whose requests are cut.
   let down: string | null = null
 
-  const server = createServer((req, res) => {
-    void handle(req, res).catch((error: unknown) => json(res, 500, { error: String(error) }))
-  })
-
-  async function handle(req: IncomingMessage, res: ServerResponse) {
-    const url = new URL(req.url ?? '/', 'http://fake')
-    const body = await readBody(req)
+  async function handle(req: IncomingMessage, res: ServerResponse, url: URL, body: string) {
     if (url.pathname.startsWith('/_')) return control(req.method ?? 'GET', url, body, res)
     const send = SEND_PATH.exec(url.pathname)
     const project = send ? decodeURIComponent(send[1]!) : projectOfAssertion(body)
@@ -212,15 +205,13 @@ export async function startFakeFcm(): Promise<FakeFcm> {
     answer(200, { name: `projects/${projectId}/messages/0:${Date.now()}%${randomBytes(8).toString('hex')}` })
   }
 
-  await new Promise<void>((ready) => server.listen(0, '127.0.0.1', ready))
-  server.unref()
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  const { url, close } = await serveFake(handle)
   return {
     url,
     tokenUrl: `${url}/token`,
     sendUrl: `${url}/v1/projects/${account.projectId}/messages:send`,
     account,
-    close: () => new Promise((done) => server.close(() => done())),
+    close,
   }
 }
 

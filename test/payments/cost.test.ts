@@ -25,6 +25,29 @@ async function mean(step: () => unknown): Promise<number> {
   return (performance.now() - start) / RUNS
 }
 
+/** A payment (delivery 10 sat, recipient 5 sat) as the client builds it, and verifyPayment's input for it. */
+async function paidSend(inputs: number) {
+  const sender = PrivateKey.fromRandom()
+  const recipient = PrivateKey.fromRandom().toPublicKey().toString()
+  const recipients = [{ identityKey: recipient, fee: 5 }]
+  const built = await buildPayment({
+    serverIdentityKey: TEST_SERVER_IDENTITY_KEY,
+    sender,
+    deliveryFee: 10,
+    recipients,
+    inputs,
+  })
+  const input = {
+    payment: built.payment,
+    sender: sender.toPublicKey().toString(),
+    serverPrivateKey: env.SERVER_PRIVATE_KEY,
+    deliveryFee: 10,
+    recipients,
+    tracker: chainTrackerFor(env.CHAIN_TRACKER_URL),
+  }
+  return { built, input, recipient }
+}
+
 /**
  * The cost of verifying a paid send inside workerd, printed for the README (not a pass/fail budget).
  * The block's root is confirmed once first, as in an isolate that has seen it: what remains is parsing,
@@ -33,24 +56,7 @@ async function mean(step: () => unknown): Promise<number> {
 describe('verifyPayment cost (workerd)', () => {
   for (const inputs of [1, 10]) {
     it(`prints ms per verification of a ${inputs}-input payment (delivery + recipient fee) and per step`, async () => {
-      const sender = PrivateKey.fromRandom()
-      const recipient = PrivateKey.fromRandom().toPublicKey().toString()
-      const recipients = [{ identityKey: recipient, fee: 5 }]
-      const built = await buildPayment({
-        serverIdentityKey: TEST_SERVER_IDENTITY_KEY,
-        sender,
-        deliveryFee: 10,
-        recipients,
-        inputs,
-      })
-      const input = {
-        payment: built.payment,
-        sender: sender.toPublicKey().toString(),
-        serverPrivateKey: env.SERVER_PRIVATE_KEY,
-        deliveryFee: 10,
-        recipients,
-        tracker: chainTrackerFor(env.CHAIN_TRACKER_URL),
-      }
+      const { built, input, recipient } = await paidSend(inputs)
       expect((await verifyPayment(input)).ok).toBe(true) // warm: root cached, code paths compiled
       const total = await mean(async () => expect((await verifyPayment(input)).ok).toBe(true))
       expect(await fakeChainTracker.requests(built.height)).toBe(1)
@@ -86,22 +92,8 @@ describe('verifyPayment cost (workerd)', () => {
  */
 describe('double-spend protection cost (workerd, fake ARC on loopback)', () => {
   it('prints ms per claims lookup and per broadcast of a verified 1-input payment', async () => {
-    const sender = PrivateKey.fromRandom()
-    const recipients = [{ identityKey: PrivateKey.fromRandom().toPublicKey().toString(), fee: 5 }]
-    const built = await buildPayment({
-      serverIdentityKey: TEST_SERVER_IDENTITY_KEY,
-      sender,
-      deliveryFee: 10,
-      recipients,
-    })
-    const verified = await verifyPayment({
-      payment: built.payment,
-      sender: sender.toPublicKey().toString(),
-      serverPrivateKey: env.SERVER_PRIVATE_KEY,
-      deliveryFee: 10,
-      recipients,
-      tracker: chainTrackerFor(env.CHAIN_TRACKER_URL),
-    })
+    const { built, input } = await paidSend(1)
+    const verified = await verifyPayment(input)
     if (!verified.ok) throw new Error(JSON.stringify(verified.refusal))
     const claim = {
       payment: { txid: built.txid, sender: 'x', createdAt: 0 },

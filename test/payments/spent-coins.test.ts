@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest'
 import { newClient, type TestClient } from '../helpers/client'
 import { expectResponse, storedFor } from '../helpers/messages'
 import { fakeArc } from '../helpers/payments-arc'
-import { type BuiltPayment, buildPayment, type Funding } from '../helpers/payments'
+import { type BuildPaymentOptions, type BuiltPayment, buildPayment } from '../helpers/payments'
 import { TEST_SERVER_IDENTITY_KEY, withTimeout } from '../helpers/relay'
 
 // Paid delivery against the network (contract.md "Payments"): every coin a payment spends pays for one send
@@ -11,13 +11,18 @@ import { TEST_SERVER_IDENTITY_KEY, withTimeout } from '../helpers/relay'
 // anything is stored. wrangler.toml's defaults: a notification owes the relay 10 sat and the recipient 10 sat.
 const BOX = 'notifications'
 
-function pay(sender: TestClient, recipient: TestClient, funding?: Funding): Promise<BuiltPayment> {
+/** A payment of a notification from `sender` to `recipient` (10 sat each way), built as the client builds it. */
+function pay(
+  sender: TestClient,
+  recipient: TestClient,
+  options: Pick<BuildPaymentOptions, 'funding' | 'inputs' | 'sameCoinTwice' | 'corruptSignature'> = {},
+): Promise<BuiltPayment> {
   return buildPayment({
     sender: sender.privateKey,
     serverIdentityKey: TEST_SERVER_IDENTITY_KEY,
     deliveryFee: 10,
     recipients: [{ identityKey: recipient.identityKey, fee: 10 }],
-    funding,
+    ...options,
   })
 }
 
@@ -47,7 +52,7 @@ describe('a coin pays for one send', () => {
   it('five transactions spending one mined coin: one 200, four 409 ERR_PAYMENT_DOUBLE_SPENT, never broadcast', async () => {
     const [alice, bob] = [newClient(), newClient()]
     const first = await pay(alice, bob)
-    const others = await Promise.all([1, 2, 3, 4].map(() => pay(alice, bob, first.funding)))
+    const others = await Promise.all([1, 2, 3, 4].map(() => pay(alice, bob, { funding: first.funding })))
     expect(new Set([first, ...others].map((b) => b.txid)).size).toBe(5)
 
     await expectResponse(await send(alice, bob, first, 'm0'), 200)
@@ -67,7 +72,7 @@ describe('a coin pays for one send', () => {
   it('two transactions spending one coin, racing, both taken by the network: the store keeps one, the other is 409', async () => {
     const [alice, bob] = [newClient(), newClient()]
     const a = await pay(alice, bob)
-    const b = await pay(alice, bob, a.funding)
+    const b = await pay(alice, bob, { funding: a.funding })
     // A broadcaster that has not seen the conflict yet: only the relay's own claims can stop the second.
     await Promise.all([fakeArc.script(a.txid, 'accept'), fakeArc.script(b.txid, 'accept')])
     await alice.fetch('/permissions/get?messageBox=warm', { method: 'GET' }) // one handshake before the race
@@ -92,14 +97,7 @@ describe('a coin pays for one send', () => {
 
   it('a transaction that spends one coin twice is 400 ERR_INVALID_PAYMENT before anyone is asked', async () => {
     const [alice, bob] = [newClient(), newClient()]
-    const built = await buildPayment({
-      sender: alice.privateKey,
-      serverIdentityKey: TEST_SERVER_IDENTITY_KEY,
-      deliveryFee: 10,
-      recipients: [{ identityKey: bob.identityKey, fee: 10 }],
-      inputs: 2,
-      sameCoinTwice: true,
-    })
+    const built = await pay(alice, bob, { inputs: 2, sameCoinTwice: true })
     const res = await send(alice, bob, built, 'twice')
     const body = await expectResponse(res, 400, 'ERR_INVALID_PAYMENT')
     expect(body.description).toMatch(/same output twice/)
@@ -222,13 +220,7 @@ describe('the network decides (ARC at ARC_URL)', () => {
 
   it('verification runs first: a payment whose signature does not verify is never broadcast', async () => {
     const [alice, bob] = [newClient(), newClient()]
-    const built = await buildPayment({
-      sender: alice.privateKey,
-      serverIdentityKey: TEST_SERVER_IDENTITY_KEY,
-      deliveryFee: 10,
-      recipients: [{ identityKey: bob.identityKey, fee: 10 }],
-      corruptSignature: true,
-    })
+    const built = await pay(alice, bob, { corruptSignature: true })
     await expectResponse(await send(alice, bob, built, 'm'), 400, 'ERR_INVALID_PAYMENT')
     expect((await fakeArc.submissions(built.txid)).count).toBe(0)
   })
