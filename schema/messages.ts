@@ -46,6 +46,18 @@ export const messages = sqliteTable(
      * reading a body. (Default 0 only for the ALTER TABLE of migration 0003, which also fills it in.)
      */
     size: integer().notNull().default(0),
+    /**
+     * 1 when the sender was a stranger to the recipient when it sent (no rule of the recipient's allowing that
+     * sender in that box or in `*`), else 0: strangers together may hold only STRANGER_INBOX_SHARE of an inbox
+     * (migration 0009; rows from before count as allowed).
+     */
+    stranger: integer().notNull().default(0),
+    /**
+     * The sender's client network (IPv4 /24, IPv6 /48 of CF-Connecting-IP) as a keyed hash, never an address:
+     * one network counts as one sender in the quotas (migration 0009; `''` for rows from before, which no
+     * network's quota counts).
+     */
+    network: text().notNull().default(''),
   },
   (t) => [
     // The constraint behind "messageId is unique per recipient"; also serves acknowledge's lookup.
@@ -53,9 +65,12 @@ export const messages = sqliteTable(
     // One index for a recipient's whole inbox: a page of a box is a range in arrival order, whatever the
     // box's size; the inbox quotas and listMessageBoxes count and sum the recipient's range inside it
     // (expires_at and size ride along), without reading rows.
-    index('messages_inbox_idx').on(t.recipient, t.messageBox, t.seq, t.expiresAt, t.size),
+    // `stranger` rides along too (migration 0009), so the strangers' share is summed in the same range.
+    index('messages_inbox_idx').on(t.recipient, t.messageBox, t.seq, t.expiresAt, t.size, t.stranger),
     // The sender quotas: one sender's messages for one recipient (a range), and all of its messages.
     index('messages_sender_recipient_expires_idx').on(t.sender, t.recipient, t.expiresAt, t.size),
+    // The network quotas, the same way: one network's messages for one recipient, and all of them.
+    index('messages_network_recipient_expires_idx').on(t.network, t.recipient, t.expiresAt, t.size),
     // Finds the other references to a shared body when a message is deleted (the release trigger). Partial:
     // a single-recipient message (body 0) writes no entry. The expiry purge walks `seq` instead of an index.
     index('messages_shared_body_idx')

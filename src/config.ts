@@ -3,7 +3,7 @@ import { RelayError } from './errors'
 import { DEFAULT_ARC_URL } from './payments/broadcast'
 import { DEFAULT_CHAIN_TRACKER_URL } from './payments/chain-tracker'
 import { MAX_FEE, type FeeTable } from './permissions/fees'
-import { messageBoxName } from './validation/text'
+import { messageBoxName, ruleBoxName } from './validation/text'
 
 /** Limits and lifetimes, validated and typed. Defaults are the contract's. */
 export interface Config {
@@ -24,6 +24,19 @@ export interface Config {
   senderMessagesQuota: number
   /** Stored bytes one sender may have waiting, all recipients together. */
   senderBytesQuota: number
+  /**
+   * What all senders the recipient has not allowed may hold together, as a fraction of its inbox quotas
+   * (messages and bytes): the rest is always there for senders it allowed.
+   */
+  strangerInboxShare: number
+  /** Stored bytes one client network (IPv4 /24, IPv6 /48) may have waiting in the whole store. */
+  networkBytesQuota: number
+  /** Above this fraction of MAX_DATABASE_BYTES the store is under pressure: heavy senders pay or wait. */
+  storagePressure: number
+  /** Under pressure, a sender already holding more than this many bytes waiting pays PRESSURE_DELIVERY_FEE. */
+  pressureSenderBytes: number
+  /** Satoshis added to the delivery fee of a heavy sender's send while the store is under pressure. */
+  pressureDeliveryFee: number
   /** Largest stored body, payment wrapper included (under D1's 2 MB row limit). */
   maxStoredBodyBytes: number
   /** D1's size limit; sends are refused (507) above 90 % of it. */
@@ -59,6 +72,7 @@ export interface Config {
 }
 
 const MiB = 1024 * 1024
+const GiB = 1024 * MiB
 
 /**
  * Reads the relay's configuration from wrangler vars.
@@ -79,6 +93,11 @@ export function readConfig(env: Env): Config {
     senderPerRecipientQuota: integerVar(env, 'SENDER_PER_RECIPIENT_QUOTA', 1000, 1),
     senderMessagesQuota: integerVar(env, 'SENDER_MESSAGES_QUOTA', 10_000, 1),
     senderBytesQuota: integerVar(env, 'SENDER_BYTES_QUOTA', 256 * MiB, 1),
+    strangerInboxShare: fractionVar(env, 'STRANGER_INBOX_SHARE', 0.5),
+    networkBytesQuota: integerVar(env, 'NETWORK_BYTES_QUOTA', GiB, 1),
+    storagePressure: fractionVar(env, 'STORAGE_PRESSURE', 0.7),
+    pressureSenderBytes: integerVar(env, 'PRESSURE_SENDER_BYTES', 4 * MiB, 0),
+    pressureDeliveryFee: integerVar(env, 'PRESSURE_DELIVERY_FEE', 100, 0, MAX_FEE),
     maxStoredBodyBytes: integerVar(env, 'MAX_STORED_BODY_BYTES', 1_900_000, 1),
     maxDatabaseBytes: integerVar(env, 'MAX_DATABASE_BYTES', 10_000_000_000, 1),
     handshakeRateLimit: integerVar(env, 'HANDSHAKE_RATE_LIMIT', 60, 0),
@@ -121,6 +140,9 @@ type IntegerVarName =
   | 'SENDER_MESSAGES_QUOTA'
   | 'SENDER_BYTES_QUOTA'
   | 'MAX_STORED_BODY_BYTES'
+  | 'NETWORK_BYTES_QUOTA'
+  | 'PRESSURE_SENDER_BYTES'
+  | 'PRESSURE_DELIVERY_FEE'
   | 'MAX_DATABASE_BYTES'
   | 'HANDSHAKE_RATE_LIMIT'
   | 'REQUEST_RATE_LIMIT'
@@ -155,6 +177,17 @@ function integerVar(
   return value
 }
 
+/** A fraction in 0..1 (a decimal number). */
+function fractionVar(env: Env, name: 'STRANGER_INBOX_SHARE' | 'STORAGE_PRESSURE', fallback: number): number {
+  const raw = env[name]
+  if (raw === undefined || raw === '') return fallback
+  const value = Number(raw)
+  if (!/^\s*(0|1|0?\.\d+|1\.0*)\s*$/.test(raw) || !(value >= 0 && value <= 1)) {
+    throw misconfigured(name, raw, 'a number from 0 to 1')
+  }
+  return value
+}
+
 // JSON vars are parsed once per distinct text, not on every readConfig (routes call it several times).
 const parsedJsonVars = new Map<string, unknown>()
 
@@ -175,17 +208,17 @@ function jsonVar<T>(env: Env, name: JsonVarName, fallback: string, parse: (json:
 }
 
 const JSON_VAR_SHAPES: Record<JsonVarName, string> = {
-  DELIVERY_FEES: `a JSON object {"<box>": satoshis 0..${MAX_FEE}}`,
-  DEFAULT_RECIPIENT_FEES: `a JSON object {"<box>": -1..${MAX_FEE}}`,
+  DELIVERY_FEES: `a JSON object {"<box>" or "*": satoshis 0..${MAX_FEE}}`,
+  DEFAULT_RECIPIENT_FEES: `a JSON object {"<box>" or "*": -1..${MAX_FEE}}`,
   PUSH_BOXES: 'a JSON array of message box names',
 }
 
-/** `{box: fee}` with valid box names and integer fees in min..MAX_FEE, or null. */
+/** `{box: fee}` with valid box names (or `*`: every other box) and integer fees in min..MAX_FEE, or null. */
 function feeTable(json: unknown, min: number): FeeTable | null {
   if (typeof json !== 'object' || json === null || Array.isArray(json)) return null
   const table = new Map<string, number>()
   for (const [box, fee] of Object.entries(json)) {
-    const name = messageBoxName(box)
+    const name = ruleBoxName(box)
     if (name === null || name !== box || !Number.isInteger(fee) || fee < min || fee > MAX_FEE) return null
     table.set(box, fee)
   }

@@ -31,6 +31,12 @@ export interface Env {
   SENDER_BYTES_QUOTA?: string
   MAX_STORED_BODY_BYTES?: string
   MAX_DATABASE_BYTES?: string
+  /** Sybil resistance (contract.md "Identities are free"): see src/config.ts. */
+  STRANGER_INBOX_SHARE?: string
+  NETWORK_BYTES_QUOTA?: string
+  STORAGE_PRESSURE?: string
+  PRESSURE_SENDER_BYTES?: string
+  PRESSURE_DELIVERY_FEE?: string
   HANDSHAKE_RATE_LIMIT?: string
   /** Workers Rate Limiting binding (wrangler.toml `[[ratelimits]]`): handshakes per client IP. */
   HANDSHAKE_RATE_LIMITER?: RateLimit

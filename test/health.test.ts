@@ -13,6 +13,7 @@ describe('GET /health', () => {
       identityKey: TEST_SERVER_IDENTITY_KEY,
       version: pkg.version,
       push: 'on',
+      storage: 'ok',
     })
     expect(res.headers.get('access-control-allow-origin')).toBe('*')
   })

@@ -94,13 +94,19 @@ export const componentSchemas = {
           description: 'Which quota (ERR_*_QUOTA_EXCEEDED).',
         },
         recipient: { ...canonicalKeySchema, description: 'The recipient whose quota was hit.' },
+        scope: {
+          type: 'string',
+          enum: ['network', 'strangers'],
+          description:
+            "Whose share was full: the sender's client network's (ERR_SENDER_QUOTA_EXCEEDED), or all senders the recipient has not allowed (ERR_INBOX_QUOTA_EXCEEDED).",
+        },
         blockedRecipients: {
           type: 'array',
           items: identityKeySchema,
           description: 'ERR_DELIVERY_BLOCKED: the recipients that block the sender.',
         },
       },
-      ['requestId', 'message', 'limit', 'retryAfter', 'resource', 'recipient', 'blockedRecipients'],
+      ['requestId', 'message', 'limit', 'retryAfter', 'resource', 'recipient', 'scope', 'blockedRecipients'],
     ),
     description:
       'The error envelope of every route: `{status: "error", code, description}` and the details of some codes.',
@@ -110,6 +116,12 @@ export const componentSchemas = {
     identityKey: { ...canonicalKeySchema, description: "The relay's identity key." },
     version: { type: 'string' },
     push: { type: 'string', enum: ['on', 'off'], description: 'Whether FCM credentials are configured.' },
+    storage: {
+      type: 'string',
+      enum: ['ok', 'pressure'],
+      description:
+        'pressure: the database is above STORAGE_PRESSURE of its limit (as this relay last saw it); senders holding more than PRESSURE_SENDER_BYTES waiting pay PRESSURE_DELIVERY_FEE or get 507.',
+    },
   }),
   SendMessageResult: closed(
     {

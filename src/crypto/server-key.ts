@@ -7,6 +7,8 @@ export interface ServerKey {
   signer: AuthSigner
   /** HMAC-SHA256 key for server session nonces (protocol.md §5.3), derived from the private key. */
   nonceKey: CryptoKey
+  /** HMAC-SHA256 key under which client networks are stored (src/http/client-network.ts). */
+  networkKey: CryptoKey
 }
 
 const CURVE_ORDER = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n
@@ -47,14 +49,19 @@ function isPrivateKeyHex(hex: string): boolean {
 
 async function buildServerKey(hex: string): Promise<ServerKey> {
   const signer = new AuthSigner(hex.toLowerCase())
-  // A separate key for nonce MACs, so the private key itself never keys a symmetric primitive.
-  const material = await crypto.subtle.digest(
-    'SHA-256',
-    new TextEncoder().encode(`brc33-relay server nonce key\n${hex.toLowerCase()}`),
-  )
-  const nonceKey = await crypto.subtle.importKey('raw', material, { name: 'HMAC', hash: 'SHA-256' }, false, [
+  // Separate keys for each MAC, so the private key itself never keys a symmetric primitive.
+  const [nonceKey, networkKey] = await Promise.all([
+    hmacKey(`brc33-relay server nonce key\n${hex.toLowerCase()}`),
+    hmacKey(`brc33-relay client network key\n${hex.toLowerCase()}`),
+  ])
+  return { identityKey: signer.identityKey, signer, nonceKey, networkKey }
+}
+
+/** An HMAC-SHA256 key whose bytes are the SHA-256 of `label`. */
+async function hmacKey(label: string): Promise<CryptoKey> {
+  const material = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(label))
+  return crypto.subtle.importKey('raw', material, { name: 'HMAC', hash: 'SHA-256' }, false, [
     'sign',
     'verify',
   ])
-  return { identityKey: signer.identityKey, signer, nonceKey }
 }

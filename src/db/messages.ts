@@ -2,6 +2,7 @@ import { and, eq, gt, inArray, lte, type SQL, sql } from 'drizzle-orm'
 import { messageBodies, messages } from '../../schema'
 import { RelayError } from '../errors'
 import type { Db } from './client'
+import { allowedBy } from './permissions'
 import { brokenClaimKey, claimStatements, type PaymentClaim } from './payment-claims'
 import { checkQuotas, fitsQuotas, hasRoomWithoutReading, type QuotaSubject, readUsage } from './quotas'
 import { guardStorage, isNotNullViolation, isUniqueViolation, storageUnavailable } from './storage-errors'
@@ -248,6 +249,8 @@ async function insertAll(
   const inserts = fresh.map((d, i) => {
     const suffix = stored.suffixes?.get(d.recipient) ?? null
     const bodySuffix = inline ? stored.body + (suffix ?? '') : suffix
+    // Whether the sender is a stranger to this recipient is decided in the write, as the quotas are.
+    const stranger = sql`NOT ${allowedBy(sql`${d.recipient}`, send.messageBox, send.sender)}`
     return db.insert(messages).values({
       messageId: d.messageId,
       recipient: d.recipient,
@@ -257,10 +260,12 @@ async function insertAll(
       expiresAt: send.expiresAt,
       bodySuffix,
       size: bodyBytes + utf8Length(suffix ?? ''),
+      stranger: sql`${stranger}`,
+      network: send.network,
       // The quotas (and a write-first send's admission) inside the write: a row that would break one gets
       // a NULL box, the NOT NULL constraint fails and the whole batch rolls back, so concurrent sends cannot
       // overshoot them. The first row also checks the sender's totals for the whole send.
-      messageBox: sql`CASE WHEN ${fitsQuotas(send, d.recipient, i === 0 && fresh.length)}
+      messageBox: sql`CASE WHEN ${fitsQuotas(send, d.recipient, stranger, i === 0 && fresh.length)}
         ${admits ? sql`AND ${admits(d.recipient)}` : sql``} THEN ${send.messageBox} END`,
     })
   })

@@ -2,6 +2,7 @@ import { and, asc, count, desc, eq, type SQL, sql } from 'drizzle-orm'
 import { permissions, type Permission } from '../../schema'
 import type { Db } from './client'
 import { guardStorage } from './storage-errors'
+import { ALL_BOXES } from '../validation/text'
 
 // The stored form of "no sender": the box-wide rule (schema/permissions.ts says why it is not NULL).
 const BOX_WIDE = ''
@@ -102,40 +103,65 @@ export async function listPermissions(
   return { rules: rows.map(toRule), totalCount: total?.n ?? 0 }
 }
 
+/** What an owner's rules say of one sender sending into one box. */
+export interface RuleVerdict {
+  /** The fee of the rule that applies, or null: no rule (the configured default applies). */
+  fee: number | null
+  /**
+   * Whether the owner allowed this sender by name: a rule for the sender in the box or in `*` with a fee of
+   * 0 or more. A sender it did not is a stranger, and strangers share part of the owner's inbox.
+   */
+  allowed: boolean
+}
+
 /**
- * For each owner, the fee of the rule that applies to `sender` sending into `messageBox`: the owner's rule
- * for that sender, else its box-wide rule, else null (no rule: the configured default applies). One query
- * whatever the number of owners, each a lookup in the table's key.
+ * For each owner, what its rules say of `sender` sending into `messageBox` (see `RuleVerdict`). One query
+ * whatever the number of owners, each a few lookups in the table's key.
  * @throws RelayError('ERR_STORAGE_UNAVAILABLE') — a failed lookup never means "allowed".
  */
-export async function ruleFees(
+export async function ruleVerdicts(
   db: Db,
   owners: string[],
   messageBox: string,
   sender: string,
-): Promise<Map<string, number | null>> {
-  const rows = await guardStorage('permission lookup', () => ruleFeesQuery(db, owners, messageBox, sender))
-  return new Map(rows.map((row) => [row.owner, row.fee]))
+): Promise<Map<string, RuleVerdict>> {
+  const rows = await guardStorage('permission lookup', () =>
+    ruleVerdictsQuery(db, owners, messageBox, sender),
+  )
+  return new Map(rows.map((row) => [row.owner, { fee: row.fee, allowed: row.allowed === 1 }]))
 }
 
-/** The query behind `ruleFees`; exported so a test can check its plan. */
-export function ruleFeesQuery(db: Db, owners: string[], messageBox: string, sender: string) {
+/** The query behind `ruleVerdicts`; exported so a test can check its plan. */
+export function ruleVerdictsQuery(db: Db, owners: string[], messageBox: string, sender: string) {
   // One bound parameter whatever the owner count (D1 allows 100 per statement).
-  return db.all<{ owner: string; fee: number | null }>(sql`
-    SELECT o.value AS owner, ${ruleFeeOf(sql`o.value`, messageBox, sender)} AS fee
+  return db.all<{ owner: string; fee: number | null; allowed: 0 | 1 }>(sql`
+    SELECT o.value AS owner, ${ruleFeeOf(sql`o.value`, messageBox, sender)} AS fee,
+      ${allowedBy(sql`o.value`, messageBox, sender)} AS allowed
     FROM json_each(${JSON.stringify(owners)}) AS o`)
 }
 
 /**
  * The fee of `owner`'s rule for `sender` sending into `messageBox` as a scalar subquery (NULL: no rule):
  * the one definition of "which rule applies", for the lookup above and for a send's write (src/db/messages.ts).
+ * Most specific first (contract.md "Identities are free"): (box, sender) > (`*`, sender) > (box, everyone) >
+ * (`*`, everyone). Four lookups in the table's key (owner, box, sender).
  */
 export function ruleFeeOf(owner: SQL, messageBox: string, sender: string): SQL {
   return sql`(SELECT ${permissions.recipientFee} FROM ${permissions}
-    WHERE ${permissions.owner} = ${owner} AND ${permissions.messageBox} = ${messageBox}
+    WHERE ${permissions.owner} = ${owner} AND ${permissions.messageBox} IN (${messageBox}, ${ALL_BOXES})
       AND ${permissions.sender} IN (${sender}, ${BOX_WIDE})
-    -- A sender's own rule sorts after '' and so comes first: it overrides the box-wide rule.
-    ORDER BY ${permissions.sender} DESC LIMIT 1)`
+    -- A sender's own rule sorts after '' and so comes first; then the box's own rule before the one for '*'.
+    ORDER BY ${permissions.sender} DESC, ${permissions.messageBox} = ${ALL_BOXES} LIMIT 1)`
+}
+
+/**
+ * Whether `owner` allowed `sender` by name for `messageBox` (see `RuleVerdict.allowed`), as a scalar
+ * subquery (1 or 0), for the lookup above and for a send's write.
+ */
+export function allowedBy(owner: SQL, messageBox: string, sender: string): SQL {
+  return sql`EXISTS (SELECT 1 FROM ${permissions}
+    WHERE ${permissions.owner} = ${owner} AND ${permissions.messageBox} IN (${messageBox}, ${ALL_BOXES})
+      AND ${permissions.sender} = ${sender} AND ${permissions.recipientFee} >= 0)`
 }
 
 function toRule(row: Permission): PermissionRule {

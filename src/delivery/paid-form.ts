@@ -21,7 +21,7 @@ export interface PaidSend {
   /** The body as sent (string or object) and the payment as sent. */
   message: unknown
   payment: unknown
-  /** The stored form when no payment is verified: the body as sent, or the wrapper of an unchecked payment. */
+  /** The stored form when nothing is owed: the body as sent, without any `payment` that came along. */
   unpaidBody: string
   charges: Charges
   serverPrivateKey: string
@@ -36,7 +36,7 @@ export interface SettledForm {
 
 /**
  * Check 10c and the stored form (contract.md "Payments"). Nothing owed: the body as validated (a `payment`
- * is kept unchecked in the wrapper). Something owed: the payment is verified, and each recipient's stored
+ * that came along is neither verified nor stored). Something owed: the payment is verified, and each recipient's stored
  * body is the reference's wrapper `{"message":…,"payment":{"tx","description","outputs"}}` carrying only its
  * own outputs (never the relay's output 0). The common part is stored once; each recipient's outputs and
  * the closing braces are its own suffix, so 100 paid recipients do not make 100 copies of a 1 MiB body.
@@ -87,7 +87,7 @@ async function paidForm(send: PaidSend, fresh: Delivery[], config: Config): Prom
   if (!result.ok) refuse(result.refusal)
   const verified = result.payment
   const description = (send.payment as { description?: unknown }).description
-  // Key order differs from the unchecked wrapper (outputs last), which the client's JSON.parse ignores.
+  // Key order differs from the reference's wrapper (outputs last), which the client's JSON.parse ignores.
   const body =
     `{"message":${JSON.stringify(send.message)},"payment":{"tx":${JSON.stringify(verified.tx)}` +
     (description === undefined ? '' : `,"description":${JSON.stringify(description)}`) +

@@ -25,12 +25,13 @@ import { utf8Length } from '../validation/text'
 export async function runSend(
   env: Env,
   request: SendMessageRequest,
-  sender: string,
+  from: { sender: string; network: string },
   background: (work: Promise<unknown>) => void,
 ): Promise<DeliveryResult[]> {
+  const { sender } = from
   const config = readConfig(env)
   const db = createDb(env.DB)
-  const send = toSend(request, sender, config, Date.now())
+  const send = toSend(request, from, config, Date.now())
   let charges: Charges | undefined
   let settled: SettledForm | undefined
   // Who is connected, read alongside the send's own storage work (no round trip of its own). If it cannot
@@ -81,9 +82,15 @@ export async function runSend(
   return results
 }
 
-function toSend(request: SendMessageRequest, sender: string, config: Config, now: number): Send {
+function toSend(
+  request: SendMessageRequest,
+  { sender, network }: { sender: string; network: string },
+  config: Config,
+  now: number,
+): Send {
   return {
     sender,
+    network,
     messageBox: request.messageBox,
     body: request.body,
     // A generated id is a string like any other, so the recipient acknowledges it the same way.
@@ -101,7 +108,10 @@ function toSend(request: SendMessageRequest, sender: string, config: Config, now
       senderPerRecipient: config.senderPerRecipientQuota,
       senderMessages: config.senderMessagesQuota,
       senderBytes: config.senderBytesQuota,
+      networkBytes: config.networkBytesQuota,
+      strangerShare: config.strangerInboxShare,
       maxDatabaseBytes: config.maxDatabaseBytes,
+      storagePressure: config.storagePressure,
     },
   }
 }

@@ -14,6 +14,12 @@ export interface ConnectionState {
    * the request that opened the connection; null without one. Its BRC-103 handshakes are counted against it.
    */
   clientAddress: string | null
+  /**
+   * The client's network as the send quotas count it (a keyed hash, src/http/client-network.ts), from the
+   * same request: its socket sends count against it as its HTTP sends do. Absent in states saved before it
+   * existed (those connections count as the loopback network until they reconnect).
+   */
+  network?: string
   /** The socket.io sid, once the client's CONNECT arrived. */
   socketSid: string | null
   /** BRC-103 sessions opened on this connection, oldest first (a client retries while it has none). */
@@ -31,13 +37,14 @@ export function newConnectionState(
   sid: string,
   now: number,
   transport: ConnectionState['transport'],
-  clientAddress: string | null,
+  client: { address: string | null; network: string },
 ) {
   return {
     sid,
     openedAt: now,
     transport,
-    clientAddress,
+    clientAddress: client.address,
+    network: client.network,
     socketSid: null,
     sessions: [],
     identity: null,

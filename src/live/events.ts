@@ -25,6 +25,8 @@ export interface EventContext {
   background(work: Promise<unknown>): void
   /** Seconds to wait when this event is over its identity's REQUEST_RATE_LIMIT (one budget with HTTP), else null. */
   retryAfterSeconds: number | null
+  /** The client's network, as its sends count against the network quotas. */
+  network: string
   /** The relay's configuration, as the connection read it. */
   config: Config
 }
@@ -135,7 +137,7 @@ async function sendMessage(ctx: EventContext, data: unknown): Promise<void> {
       },
       ctx.config,
     )
-    const [result] = await runSend(ctx.env, validated, sender, ctx.background)
+    const [result] = await runSend(ctx.env, validated, { sender, network: ctx.network }, ctx.background)
     return ack({ status: 'success', messageId: result!.messageId })
   } catch (error) {
     if (error instanceof RelayError) {

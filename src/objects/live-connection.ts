@@ -12,6 +12,7 @@ import { loadServerKey, type ServerKey } from '../crypto/server-key'
 import type { LivePush } from '../delivery/live-push'
 import type { Env } from '../env'
 import { RelayError } from '../errors'
+import { networkId } from '../http/client-network'
 import { isJsonObject } from '../http/json-body'
 import { AUTH_VERSION } from '../middleware/brc104-auth/auth-headers'
 import { clientAddress, limitHandshakesFrom } from '../middleware/brc104-auth/rate-limit'
@@ -182,7 +183,11 @@ export class LiveConnection extends DurableObject<Env> {
   private async open(request: Request, sid: string, config: Config): Promise<Response> {
     const now = Date.now()
     const viaWebSocket = request.headers.get('upgrade')?.toLowerCase() === 'websocket'
-    const state = newConnectionState(sid, now, viaWebSocket ? 'websocket' : 'polling', clientAddress(request))
+    const key = await loadServerKey(this.env.SERVER_PRIVATE_KEY)
+    const state = newConnectionState(sid, now, viaWebSocket ? 'websocket' : 'polling', {
+      address: clientAddress(request),
+      network: await networkId(key.networkKey, request.headers.get('cf-connecting-ip')),
+    })
     this.save(state)
     await this.scheduleAlarm(state, config)
     const open = openPacket({
@@ -337,6 +342,7 @@ export class LiveConnection extends DurableObject<Env> {
         },
         background: (work) => this.ctx.waitUntil(work),
         retryAfterSeconds,
+        network: state.network ?? (await networkId(key.networkKey, null)),
         config,
       },
       opened.event,

@@ -1,7 +1,8 @@
 import { type SQL, sql } from 'drizzle-orm'
 import type { Config } from '../config'
-import { ruleFeeOf, ruleFees } from '../db/permissions'
+import { ruleFeeOf, ruleVerdicts } from '../db/permissions'
 import type { Db } from '../db/client'
+import { senderWaitingBytes, storageFull, underPressure } from '../db/quotas'
 import { RelayError } from '../errors'
 import { type Charges, chargesFor, deliveryFee, recipientFee } from './fees'
 
@@ -18,9 +19,11 @@ export interface AdmissionRequest {
 /**
  * sendMessage's checks 10a–10b (contract.md "Permissions and fees") for the whole send: every recipient's
  * fee in one query, then a refusal if any recipient blocks the sender or a fee is owed without payment.
- * Returns what the send owes (the payment itself is verified later, check 10c).
+ * Returns what the send owes (the payment itself is verified later, check 10c). Under storage pressure a
+ * heavy sender owes a surcharge, and without a payment it is refused with 507 rather than 400.
  * @throws RelayError ERR_DELIVERY_BLOCKED (403, with `blockedRecipients`), ERR_MISSING_PAYMENT_TX,
- *   ERR_STORAGE_UNAVAILABLE (503: a lookup that fails refuses the send; it never lets it through).
+ *   ERR_STORAGE_FULL (507: a heavy sender under pressure that did not pay), ERR_STORAGE_UNAVAILABLE (503: a
+ *   lookup that fails refuses the send; it never lets it through).
  */
 export async function admitSend(db: Db, config: Config, request: AdmissionRequest): Promise<Charges> {
   const charges = await lookupCharges(
@@ -37,6 +40,23 @@ export async function admitSend(db: Db, config: Config, request: AdmissionReques
       { blockedRecipients: charges.blocked },
     )
   }
+  if (charges.pressure) {
+    // Who fills the store while it is under pressure: one line per send of a heavy sender.
+    console.warn(
+      JSON.stringify({
+        storage: 'pressure',
+        sender: request.sender.slice(0, 8),
+        senderBytes: charges.pressure.senderBytes,
+        paid: request.hasPayment,
+      }),
+    )
+    if (!request.hasPayment) {
+      throw storageFull(
+        `The relay is short of storage and you already have ${charges.pressure.senderBytes} bytes waiting: ` +
+          `this send costs ${charges.total} satoshis (see GET /permissions/quote), or wait until recipients acknowledge.`,
+      )
+    }
+  }
   if (charges.total > 0 && !request.hasPayment) {
     throw new RelayError(
       'ERR_MISSING_PAYMENT_TX',
@@ -49,6 +69,9 @@ export async function admitSend(db: Db, config: Config, request: AdmissionReques
 /**
  * What a send from `sender` into `messageBox` owes each recipient: their rules in one query, then the
  * defaults. The admission of a send and a quote both come from here, so a quote is what the send will owe.
+ * While the store is under pressure (as this isolate last saw it), the sender's waiting bytes are read
+ * alongside the rules, and one holding more than PRESSURE_SENDER_BYTES owes PRESSURE_DELIVERY_FEE on top of
+ * the delivery fee (contract.md "Storage pressure costs the heavy, not the light").
  * Each recipient is named in the answer by `label` (a quote echoes keys as the client sent them), else by key.
  * @throws RelayError('ERR_STORAGE_UNAVAILABLE')
  */
@@ -60,11 +83,17 @@ export async function lookupCharges(
   recipients: { key: string; label?: string }[],
 ): Promise<Charges> {
   const keys = [...new Set(recipients.map((r) => r.key))]
-  const rules = await ruleFees(db, keys, messageBox, sender)
+  const pressured = underPressure(config) && config.pressureDeliveryFee > 0
+  const [verdicts, senderBytes] = await Promise.all([
+    ruleVerdicts(db, keys, messageBox, sender),
+    pressured ? senderWaitingBytes(db, sender, Date.now()) : 0,
+  ])
+  const heavy = pressured && senderBytes > config.pressureSenderBytes
   return chargesFor(
-    recipients.map((r) => ({ recipient: r.label ?? r.key, rule: rules.get(r.key) ?? null })),
+    recipients.map((r) => ({ recipient: r.label ?? r.key, rule: verdicts.get(r.key)?.fee ?? null })),
     messageBox,
     config,
+    heavy ? { surcharge: config.pressureDeliveryFee, senderBytes } : null,
   )
 }
 

@@ -1,3 +1,5 @@
+import { ALL_BOXES } from '../validation/text'
+
 /**
  * Fees and blocking, as pure functions (contract.md "Permissions and fees"). Storage supplies each
  * recipient's rule (src/db/permissions.ts); configuration supplies the defaults; nothing here writes.
@@ -24,16 +26,22 @@ export interface FeeDefaults {
 }
 
 /**
- * The recipient fee a send into `messageBox` owes: the recipient's own rule (sender-specific, else
- * box-wide: storage picks which) when it has one, else the configured default for the box, else 0.
+ * The recipient fee a send into `messageBox` owes: the recipient's own rule (storage picks which applies,
+ * most specific first: the box and the sender, `*` and the sender, the box, `*`) when it has one, else the
+ * configured default for the box, else the configured default for `*`, else 0.
  */
 export function recipientFee(rule: number | null, messageBox: string, defaults: FeeDefaults): number {
-  return rule ?? defaults.defaultRecipientFees.get(messageBox) ?? 0
+  return rule ?? fromTable(defaults.defaultRecipientFees, messageBox)
 }
 
 /** The relay's delivery fee for a send into `messageBox`: charged once per send, whatever the recipient count. */
 export function deliveryFee(messageBox: string, defaults: FeeDefaults): number {
-  return defaults.deliveryFees.get(messageBox) ?? 0
+  return fromTable(defaults.deliveryFees, messageBox)
+}
+
+/** A fee table's entry for the box, else its `*` entry (every other box), else 0. */
+function fromTable(table: FeeTable, messageBox: string): number {
+  return table.get(messageBox) ?? table.get(ALL_BOXES) ?? 0
 }
 
 /** What a send of one message to several recipients owes, recipient by recipient. */
@@ -46,6 +54,11 @@ export interface Charges {
   blocked: string[]
   /** Delivery fee plus the fees of the payable (non-blocked) recipients. */
   total: number
+  /**
+   * Set while the store is under pressure and the sender already holds more than PRESSURE_SENDER_BYTES
+   * waiting: the surcharge included in `deliveryFee`, and what the sender holds.
+   */
+  pressure: { surcharge: number; senderBytes: number } | null
 }
 
 /**
@@ -56,6 +69,7 @@ export function chargesFor(
   recipients: { recipient: string; rule: number | null }[],
   messageBox: string,
   defaults: FeeDefaults,
+  pressure: Charges['pressure'] = null,
 ): Charges {
   const fees = recipients.map(({ recipient, rule }) => ({
     recipient,
@@ -63,11 +77,12 @@ export function chargesFor(
   }))
   const blocked = fees.filter((f) => f.fee === -1).map((f) => f.recipient)
   const payable = fees.filter((f) => f.fee !== -1)
-  const delivery = payable.length > 0 ? deliveryFee(messageBox, defaults) : 0
+  const delivery = payable.length > 0 ? deliveryFee(messageBox, defaults) + (pressure?.surcharge ?? 0) : 0
   return {
     deliveryFee: delivery,
     fees,
     blocked,
     total: payable.reduce((sum, f) => sum + f.fee, delivery),
+    pressure,
   }
 }

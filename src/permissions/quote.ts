@@ -22,8 +22,9 @@ export async function quoteSend(db: Db, config: Config, sender: string, query: Q
     messageBox,
     recipients.map((r) => ({ key: r.recipient, label: r.given })),
   )
-  // Every entry carries the box's full delivery fee: the client pays the first payable entry's, once.
-  const perSend = deliveryFee(messageBox, config)
+  // Every entry carries the box's full delivery fee (with a heavy sender's surcharge under storage
+  // pressure, so the real client pays it by itself): the client pays the first payable entry's, once.
+  const perSend = deliveryFee(messageBox, config) + (charges.pressure?.surcharge ?? 0)
   if (recipients.length === 1) {
     const quote = { deliveryFee: perSend, recipientFee: charges.fees[0]!.fee }
     return { status: 'success', description: DESCRIPTION, quote }

@@ -2,6 +2,7 @@ import { Hono } from 'hono'
 import type { DeliveryResult } from '../db/messages'
 import { runSend } from '../delivery/send-pipeline'
 import type { AppEnv } from '../env'
+import { networkId } from '../http/client-network'
 import { canonicalCaller } from '../validation/identity-key'
 import { sendMessageRequest } from '../validation/send-message'
 import { validateBody } from '../validation/validate'
@@ -10,7 +11,8 @@ import { validateBody } from '../validation/validate'
 export const sendMessage = new Hono<AppEnv>().post('/sendMessage', async (c) => {
   const request = validateBody(c, sendMessageRequest)
   const sender = canonicalCaller(c.var.identityKey)
-  const results = await runSend(c.env, request, sender, (work) => c.executionCtx.waitUntil(work))
+  const network = await networkId(c.var.serverKey.networkKey, c.req.header('cf-connecting-ip') ?? null)
+  const results = await runSend(c.env, request, { sender, network }, (work) => c.executionCtx.waitUntil(work))
   return c.json(sentBody(results))
 })
 

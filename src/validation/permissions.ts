@@ -2,7 +2,7 @@ import { isJsonObject } from '../http/json-body'
 import { MAX_FEE } from '../permissions/fees'
 import type { Fields } from './field'
 import { canonicalIdentityKey, identityKeySchema } from './identity-key'
-import { isAbsent, MESSAGE_BOX_RULE, messageBoxName, messageBoxSchema } from './text'
+import { isAbsent, RULE_BOX_RULE, ruleBoxName, ruleBoxSchema } from './text'
 import { invalid, type Validator } from './validate'
 
 /** A valid `/permissions/set` request; `sender` null sets the box-wide rule. */
@@ -29,7 +29,7 @@ export const recipientFeeSchema = {
 export const setPermissionFields = {
   messageBox: {
     required: true,
-    schema: messageBoxSchema,
+    schema: ruleBoxSchema,
     errors: { missing: 'ERR_INVALID_REQUEST', invalid: INVALID_BOX },
   },
   recipientFee: {
@@ -87,7 +87,7 @@ export interface GetPermissionQuery {
 export const getPermissionFields = {
   messageBox: {
     required: true,
-    schema: messageBoxSchema,
+    schema: ruleBoxSchema,
     errors: { missing: 'ERR_MISSING_PARAMETERS', invalid: INVALID_BOX },
   },
   sender: {
@@ -139,7 +139,10 @@ const MAX_QUERY_INTEGER = 10 ** QUERY_INTEGER_DIGITS - 1
 const CREATED_AT_ORDERS = ['asc', 'desc'] as const
 
 const boxFilter = {
-  schema: { ...messageBoxSchema, description: "Only this box's rules (absent or empty: every box)." },
+  schema: {
+    ...ruleBoxSchema,
+    description: "Only this box's rules (absent or empty: every box's; `*`: the rules for all boxes).",
+  },
   errors: { invalid: INVALID_BOX },
 } as const
 
@@ -225,7 +228,7 @@ export const quoteFields = {
   },
   messageBox: {
     required: true,
-    schema: messageBoxSchema,
+    schema: ruleBoxSchema,
     errors: { missing: 'ERR_MISSING_PARAMETERS', invalid: INVALID_BOX },
   },
 } as const satisfies Fields
@@ -262,10 +265,10 @@ export const quoteQuery: Validator<QuoteQuery, URLSearchParams> = (query, config
   return { messageBox: boxName(messageBox), recipients }
 }
 
-/** The sendMessage rules for a box name, with this route family's code. */
+/** The sendMessage rules for a box name, or `*` (every box of the owner), with this route family's code. */
 function boxName(value: unknown): string {
-  const name = messageBoxName(value)
-  if (name === null) throw invalid(INVALID_BOX, MESSAGE_BOX_RULE)
+  const name = ruleBoxName(value)
+  if (name === null) throw invalid(INVALID_BOX, RULE_BOX_RULE)
   return name
 }
 

@@ -17,7 +17,7 @@ import { invalid, type Validator } from './validate'
 /** A valid `/sendMessage` request: canonical recipients, each with its client id (null: generate one). */
 export interface SendMessageRequest {
   messageBox: string
-  /** The body as it will be stored and listed. */
+  /** The body as it is stored and listed when nothing is owed: the string, or the object's JSON. */
   body: string
   recipients: { recipient: string; messageId: string | null }[]
   /** Whether a `payment` came with the send (checks 10b–10c). */
@@ -107,7 +107,7 @@ export const sendMessageFields = {
     schema: {
       type: 'object',
       description:
-        'Needed when the send owes fees (see GET /permissions/quote): `{tx: AtomicBEEF bytes, outputs: [{outputIndex, protocol: "wallet payment", paymentRemittance: {derivationPrefix, derivationSuffix, senderIdentityKey}}], description}`. Verified before anything is stored; stored with the message in the wrapper `{"message", "payment"}`.',
+        'Needed when the send owes fees (see GET /permissions/quote): `{tx: AtomicBEEF bytes, outputs: [{outputIndex, protocol: "wallet payment", paymentRemittance: {derivationPrefix, derivationSuffix, senderIdentityKey}}], description}`. Verified (and broadcast) before anything is stored, and then stored with the message in the wrapper `{"message", "payment"}`. When nothing is owed it is ignored: neither verified nor stored.',
     },
     errors: {},
   },
@@ -198,8 +198,8 @@ export const sendMessageRequest: Validator<SendMessageRequest> = (json, config) 
       `The message body exceeds ${config.maxMessageBodyBytes} bytes.`,
     )
   }
-  // The reference's wrapper, only when a payment came along (the real client unwraps either form).
+  // A payment is stored (in the reference's wrapper) only once it is owed and verified: an unpaid one would
+  // only let a sender store twice the bytes (src/delivery/paid-form.ts).
   const hasPayment = !isAbsent(request.payment)
-  const stored = hasPayment ? JSON.stringify({ message: body, payment: request.payment }) : sent
-  return { messageBox, body: stored, recipients, hasPayment, message: body, payment: request.payment }
+  return { messageBox, body: sent, recipients, hasPayment, message: body, payment: request.payment }
 }

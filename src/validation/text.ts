@@ -71,10 +71,24 @@ export function messageBoxName(value: unknown): string | null {
   return name.normalize('NFC') === name ? name : null
 }
 
-/** What `messageBoxName` accepts, for the error descriptions of every route that takes a box name. */
+/**
+ * A box name as a permission rule or a quote takes it: any name `messageBoxName` accepts, or `*`, the rule
+ * over all of the owner's boxes (contract.md "Identities are free").
+ */
+export function ruleBoxName(value: unknown): string | null {
+  return typeof value === 'string' && value.trim() === ALL_BOXES ? ALL_BOXES : messageBoxName(value)
+}
+
+/** What `messageBoxName` accepts, for the error descriptions of the routes that take a box name. */
 export const MESSAGE_BOX_RULE =
   `messageBox must be a name of 1-${MAX_MESSAGE_BOX_BYTES} UTF-8 bytes in Unicode NFC, without control, ` +
   `format (zero-width, bidi), separator, private-use or unassigned characters; "${ALL_BOXES}" is reserved.`
+
+/** What `ruleBoxName` accepts, for the permission routes' error descriptions. */
+export const RULE_BOX_RULE = MESSAGE_BOX_RULE.replace(
+  `"${ALL_BOXES}" is reserved`,
+  `or "${ALL_BOXES}" for every box`,
+)
 
 /**
  * The schema of a box name as requests give it. The byte limit applies after trimming, so it is stated, not
@@ -88,6 +102,12 @@ export const messageBoxSchema: JsonSchema = {
     `A message box name: 1–${MAX_MESSAGE_BOX_BYTES} UTF-8 bytes after trimming (surrounding whitespace is removed), ` +
     'well-formed Unicode in NFC, with no character of general category Cc, Cf (zero-width, bidi controls), Zl, Zp, ' +
     `Co or Cn; "${ALL_BOXES}" is reserved.`,
+}
+
+/** The schema of a box name in a permission rule or a quote: a box name, or `*` for all of the owner's boxes. */
+export const ruleBoxSchema: JsonSchema = {
+  ...messageBoxSchema,
+  description: `${messageBoxSchema.description} Here "${ALL_BOXES}" names every box of the owner: a rule for "${ALL_BOXES}" applies where no rule for the box itself does.`,
 }
 
 /** JSON `null` and absence mean the same for optional fields. */

@@ -1,14 +1,14 @@
 import { env } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
 import { createDb } from '../../src/db/client'
-import { ruleFees, ruleFeesQuery, setPermission } from '../../src/db/permissions'
+import { ruleVerdicts, ruleVerdictsQuery, setPermission } from '../../src/db/permissions'
 import { randomKey } from '../helpers/messages'
 import { storedRules } from '../helpers/permissions'
 
 const db = createDb(env.DB)
 
 describe('the permission repository', () => {
-  it('ruleFees: one query for every owner, sender rule over box-wide rule, null without a rule', async () => {
+  it('ruleVerdicts: one query for every owner, sender rule over box-wide rule, null without a rule', async () => {
     const sender = randomKey()
     const [specific, boxWide, both, none, otherBox] = [
       randomKey(),
@@ -26,8 +26,8 @@ describe('the permission repository', () => {
     // A rule for another sender does not apply.
     await setPermission(db, { owner: none, messageBox: 'inbox', sender: randomKey() }, 3, now)
 
-    const fees = await ruleFees(db, [specific, boxWide, both, none, otherBox], 'inbox', sender)
-    expect(Object.fromEntries(fees)).toEqual({
+    const verdicts = await ruleVerdicts(db, [specific, boxWide, both, none, otherBox], 'inbox', sender)
+    expect(Object.fromEntries([...verdicts].map(([owner, v]) => [owner, v.fee]))).toEqual({
       [specific]: 7,
       [boxWide]: -1,
       [both]: 0,
@@ -36,8 +36,8 @@ describe('the permission repository', () => {
     })
   })
 
-  it("ruleFees's plan: each owner is a search of the table's key, never a scan", async () => {
-    const { sql, params } = ruleFeesQuery(db, [randomKey(), randomKey()], 'inbox', randomKey()).getQuery()
+  it("ruleVerdicts's plan: each owner is a search of the table's key, never a scan", async () => {
+    const { sql, params } = ruleVerdictsQuery(db, [randomKey(), randomKey()], 'inbox', randomKey()).getQuery()
     const { results } = await env.DB.prepare(`EXPLAIN QUERY PLAN ${sql}`)
       .bind(...params)
       .all<{ detail: string }>()

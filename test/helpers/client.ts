@@ -35,6 +35,18 @@ export interface ClientOptions {
 
 const toSELF: FetchLike = (input, init) => SELF.fetch(input, init)
 
+/**
+ * Requests that come from `ip`, as Cloudflare says it (`CF-Connecting-IP`): what the per-IP limits and the
+ * network quotas count. The header is added on the wire, outside what AuthFetch signs.
+ */
+export function fromAddress(ip: string, target: FetchLike = toSELF): FetchLike {
+  return (input, init) =>
+    target(input, {
+      ...init,
+      headers: { ...Object.fromEntries(new Headers(init.headers)), 'cf-connecting-ip': ip },
+    })
+}
+
 /** A client with its own transport log; every call is under a timeout (AuthFetch 2.1.0 can hang). */
 export function newClient(options: ClientOptions = {}): TestClient {
   const privateKey = options.privateKey ?? PrivateKey.fromRandom()

@@ -12,6 +12,7 @@ import {
 } from '@bsv/sdk'
 import { minedParent } from './mined-parent'
 import { fakeChainTracker } from './payments-tracker'
+import { TEST_SERVER_IDENTITY_KEY } from './relay'
 
 /**
  * Real payments built offline with @bsv/sdk exactly as @bsv/message-box-client 2.1.1 builds them
@@ -166,6 +167,32 @@ export async function buildPayment(options: BuildPaymentOptions): Promise<BuiltP
     },
     requested,
   }
+}
+
+/**
+ * A payment for a notification from `sender` to `recipient` (wrangler.toml: 10 sat to the relay, 10 to the
+ * recipient) whose `description` is `descriptionBytes` ASCII characters, and the length of the form the relay
+ * stores for it with `body`: the reference's wrapper `{"message","payment":{"tx","description","outputs"}}`
+ * with the recipient's own output entry. A long description is how a paid send's stored row grows.
+ */
+export async function paidNotification(
+  sender: PrivateKey,
+  recipient: string,
+  body: string,
+  descriptionBytes: number,
+) {
+  const built = await buildPayment({
+    sender,
+    serverIdentityKey: TEST_SERVER_IDENTITY_KEY,
+    deliveryFee: 10,
+    recipients: [{ identityKey: recipient, fee: 10 }],
+  })
+  const payment = { ...built.payment, description: 'd'.repeat(descriptionBytes) }
+  const stored = JSON.stringify({
+    message: body,
+    payment: { tx: payment.tx, description: payment.description, outputs: [payment.outputs[1]] },
+  })
+  return { built, payment, storedBytes: new TextEncoder().encode(stored).length }
 }
 
 /** The wallet's side of createAction: fund `requested` from a mined parent, change last, sign. */

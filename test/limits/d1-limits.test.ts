@@ -3,7 +3,9 @@ import { describe, expect, it } from 'vitest'
 import { createDb } from '../../src/db/client'
 import { deleteAcknowledged } from '../../src/db/messages'
 import { scheduled } from '../../src/scheduled'
+import { PrivateKey } from '@bsv/sdk'
 import { answerOf, fuzzSession } from '../helpers/fuzz'
+import { paidNotification } from '../helpers/payments'
 import { insertDirect, randomKey } from '../helpers/messages'
 import { boundSize, type D1Recording, recordingD1 } from '../helpers/recording-d1'
 import { relayWithEnv } from '../helpers/relay-with-env'
@@ -87,11 +89,14 @@ describe('D1 limits at the contract maximum: /sendMessage', () => {
 
   it('max string/BLOB/row size (2 MB): a 2 MiB request with a payment wrapper is refused (413), never stored as a ~2 MiB row', async () => {
     const { relay, recording } = recorded()
-    const sender = await fuzzSession(relay.fetch)
+    const key = PrivateKey.fromRandom()
+    const sender = await fuzzSession(relay.fetch, key)
     const recipient = randomKey()
-    const message = { recipient, messageBox: 'inbox', body: 'a'.repeat(MiB) }
-    const overhead = JSON.stringify({ message, payment: { description: '' } }).length
-    const payment = { description: 'p'.repeat(2 * MiB - overhead) } // the request is exactly 2 MiB
+    // A paid notification (stored with its payment), its description filling the request to exactly 2 MiB.
+    const message = { recipient, messageBox: 'notifications', body: 'a'.repeat(MiB) }
+    const { payment: bare } = await paidNotification(key, recipient, message.body, 0)
+    const overhead = JSON.stringify({ message, payment: bare }).length
+    const payment = { ...bare, description: 'p'.repeat(2 * MiB - overhead) }
     const answer = await answerOf(await sender.send({ path: '/sendMessage', body: { message, payment } }))
     expect(answer.status, answer.text.slice(0, 300)).toBe(413)
     expectWithinD1Limits(recording)

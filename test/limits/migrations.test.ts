@@ -32,6 +32,7 @@ const OUR_TABLES = [
 const OUR_INDEXES = [
   'devices_identity_token_uq',
   'messages_inbox_idx',
+  'messages_network_recipient_expires_idx',
   'messages_recipient_message_id_uq',
   'messages_sender_recipient_expires_idx',
   'messages_shared_body_idx',

@@ -56,8 +56,11 @@ describe('live presence: which recipients a send calls to push', () => {
     )
     const asked: string[] = []
     const background: Promise<unknown>[] = []
-    const results = await runSend(countingMailboxes(asked), request, newClient().identityKey, (work) =>
-      background.push(work),
+    const results = await runSend(
+      countingMailboxes(asked),
+      request,
+      { sender: newClient().identityKey, network: 'test-network' },
+      (work) => background.push(work),
     )
     await Promise.all(background)
     expect(results.map((r) => r.recipient)).toEqual([connected.identityKey, offline])
@@ -76,8 +79,11 @@ describe('live presence: which recipients a send calls to push', () => {
       )
       const asked: string[] = []
       const background: Promise<unknown>[] = []
-      await runSend(countingMailboxes(asked), request, newClient().identityKey, (work) =>
-        background.push(work),
+      await runSend(
+        countingMailboxes(asked),
+        request,
+        { sender: newClient().identityKey, network: 'test-network' },
+        (work) => background.push(work),
       )
       await Promise.all(background)
       return asked

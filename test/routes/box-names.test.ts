@@ -67,7 +67,7 @@ const REFUSED_IN_PERMISSIONS = REFUSED.filter(([what]) => !what.includes('*'))
 describe('box names that cannot impersonate, over HTTP', () => {
   it.each(HTTP_PLACES)('%s refuses every class with %s, and changes nothing', async (place, code, call) => {
     const client = newClient()
-    // `*` is for the recipient-wide permission rules (the Sybil issue): its refusal is asserted where it is refused.
+    // `*` names every box in a permission rule or a quote (tested in sybil.test.ts), and nowhere else.
     const cases = place.includes('permissions') ? REFUSED_IN_PERMISSIONS : REFUSED
     for (const [what, box] of cases) {
       const res = await call(client, box)
@@ -80,6 +80,18 @@ describe('box names that cannot impersonate, over HTTP', () => {
       .bind(client.identityKey)
       .first<number>('n')
     expect(rules).toBe(0)
+  })
+
+  it('"*" is taken by every permission route and by quotes (all of the owner\'s boxes), with surrounding spaces trimmed', async () => {
+    const client = newClient()
+    for (const [place, , call] of HTTP_PLACES.filter(([place]) => place.includes('permissions'))) {
+      const res = await call(client, ' * ')
+      expect(res.status, `${place}: ${await res.clone().text()}`).toBe(200)
+    }
+    const rules = await env.DB.prepare('SELECT message_box FROM permissions WHERE owner = ?')
+      .bind(client.identityKey)
+      .all<{ message_box: string }>()
+    expect(rules.results).toEqual([{ message_box: '*' }])
   })
 
   it('sendMessage stores nothing for a refused name, and names that only look unusual still work end to end', async () => {

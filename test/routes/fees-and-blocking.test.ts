@@ -227,11 +227,11 @@ describe('POST /sendMessage: permissions and fees (checks 10a-10b)', () => {
     expect(await storedFor(bob.identityKey)).toEqual([])
   })
 
-  it('nothing owed: a payment field is not checked and is stored in the wrapper as sent', async () => {
+  it('nothing owed: a payment field is neither checked nor stored (the stored body is the body alone)', async () => {
     const [alice, bob] = [newClient(), recipient()]
     const payment = { tx: [], outputs: [], description: 'MessageBox delivery payment (batch)' }
     await sendOk(alice, { recipient: bob.identityKey, messageBox: 'inbox', body: 'hi' }, { payment })
-    expect(JSON.parse((await storedFor(bob.identityKey))[0]!.body)).toEqual({ message: 'hi', payment })
+    expect((await storedFor(bob.identityKey))[0]!.body).toBe('hi')
   })
 
   it('a free box for one sender only: the sender-specific 0 in a paid box lets it through without payment', async () => {

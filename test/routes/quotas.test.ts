@@ -1,15 +1,34 @@
 import { describe, expect, it } from 'vitest'
-import { newClient, type TestClient } from '../helpers/client'
-import { expectResponse, fillBox, listOk, randomKey, sendOk, storedFor } from '../helpers/messages'
+import { fromAddress, newClient, type TestClient } from '../helpers/client'
+import {
+  expectResponse,
+  fillBox,
+  insertDirect,
+  listOk,
+  randomKey,
+  sendOk,
+  storedFor,
+} from '../helpers/messages'
+import { paidNotification } from '../helpers/payments'
 import { relayWithEnv } from '../helpers/relay-with-env'
 
-/** Clients of one relay whose vars differ from wrangler.toml's by `vars`. */
+/**
+ * Clients of one relay whose vars differ from wrangler.toml's by `vars`, each from a network of its own (so
+ * the per-identity quotas below are what a send meets; the network quotas are tested in sybil.test.ts).
+ */
 function relayOf(vars: Record<string, string>) {
   const relay = relayWithEnv(vars)
   return {
     relay,
-    client: (privateKey?: TestClient['privateKey']) => newClient({ fetch: relay.fetch, privateKey }),
+    client: (privateKey?: TestClient['privateKey']) =>
+      newClient({ fetch: fromAddress(randomNetworkAddress(), relay.fetch), privateKey }),
   }
+}
+
+/** An address in a /24 of its own (10.0.0.0/8, at random). */
+function randomNetworkAddress(): string {
+  const [a, b] = crypto.getRandomValues(new Uint8Array(2))
+  return `10.${a}.${b}.1`
 }
 
 const send = (from: TestClient, recipient: string | string[], body: string, messageBox = 'inbox') =>
@@ -19,18 +38,24 @@ const send = (from: TestClient, recipient: string | string[], body: string, mess
 
 describe('quotas bound what any one identity can have waiting', () => {
   it('INBOX_BYTES_QUOTA: a send that fits exactly is stored; one byte over is 429 bytes, nothing stored', async () => {
-    const { client } = relayOf({ INBOX_BYTES_QUOTA: '10' })
+    const { client } = relayOf({ INBOX_BYTES_QUOTA: '1000' })
     const [alice, carol] = [client(), client()]
     const bob = randomKey()
-    await sendOk(alice, { recipient: bob, messageBox: 'inbox', body: '123456' })
-    const over = await send(carol, bob, '12345')
+    // 950 bytes already waiting (from before: no network's, no stranger's share), then room for exactly 50.
+    await insertDirect({
+      recipient: bob,
+      messageBox: 'old',
+      count: 1,
+      bodySql: 'substr(hex(zeroblob(475)), 1, 950)',
+    })
+    await sendOk(alice, { recipient: bob, messageBox: 'inbox', body: 'a'.repeat(50) })
+    const over = await send(carol, bob, '1')
     expect(await expectResponse(over, 429, 'ERR_INBOX_QUOTA_EXCEEDED')).toMatchObject({
       resource: 'bytes',
-      limit: 10,
+      limit: 1000,
       recipient: bob,
     })
-    await sendOk(carol, { recipient: bob, messageBox: 'inbox', body: '1234' })
-    expect((await storedFor(bob)).map((m) => m.body)).toEqual(['123456', '1234'])
+    expect((await storedFor(bob)).map((m) => m.body.length)).toEqual([950, 50])
   })
 
   it('INBOX_QUOTA: the 429 says resource "messages"', async () => {
@@ -116,22 +141,22 @@ describe('quotas bound what any one identity can have waiting', () => {
 })
 
 describe('the stored row stays under D1’s 2 MB row limit', () => {
-  const payment = (bytes: number) => ({ tx: [], outputs: [], description: 'd'.repeat(bytes) })
-
-  it('MAX_STORED_BODY_BYTES (1 900 000): a body and payment just under is stored; just over is 413, nothing stored', async () => {
+  it('MAX_STORED_BODY_BYTES (1 900 000): a paid body and its payment just under is stored; just over is 413, nothing stored', async () => {
     const alice = newClient()
     const [under, over] = [randomKey(), randomKey()]
     const body = 'b'.repeat(1_000_000)
-    // What the wrapper {"message":…,"payment":…} adds around the body and the description.
-    const wrapper = JSON.stringify({ message: '', payment: payment(0) }).length
-    const fits = 1_900_000 - 1_000_000 - wrapper
-    await sendOk(alice, { recipient: under, messageBox: 'inbox', body }, { payment: payment(fits) })
+    // A paid send's stored form is the wrapper with its (verified) payment; its description makes it grow.
+    const sendWithStored = async (recipient: string, storedBytes: number) => {
+      const bare = await paidNotification(alice.privateKey, recipient, body, 0)
+      const payment = { ...bare.payment, description: 'd'.repeat(storedBytes - bare.storedBytes) }
+      return alice.post('/sendMessage', {
+        message: { recipient, messageBox: 'notifications', body },
+        payment,
+      })
+    }
+    await expectResponse(await sendWithStored(under, 1_900_000), 200)
     expect((await storedFor(under))[0]!.body.length).toBe(1_900_000)
-    const res = await alice.post('/sendMessage', {
-      message: { recipient: over, messageBox: 'inbox', body },
-      payment: payment(fits + 1),
-    })
-    await expectResponse(res, 413, 'ERR_MESSAGE_BODY_TOO_LARGE')
+    await expectResponse(await sendWithStored(over, 1_900_001), 413, 'ERR_MESSAGE_BODY_TOO_LARGE')
     expect(await storedFor(over)).toEqual([])
   })
 })

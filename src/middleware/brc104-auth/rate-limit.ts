@@ -1,6 +1,7 @@
 import { readConfig } from '../../config'
 import type { Env } from '../../env'
 import { RelayError } from '../../errors'
+import { clientKey } from '../../http/client-network'
 
 /**
  * The Workers Rate Limiting binding's window for HANDSHAKE_RATE_LIMITER (wrangler.toml `[[ratelimits]]`
@@ -64,23 +65,4 @@ export async function limitHandshakesFrom(
   }
   const { success } = await limiter.limit({ key: address })
   if (!success) throw rateLimited(limit, HANDSHAKE_RATE_PERIOD_SECONDS, 'handshakes from this address')
-}
-
-/** The rate-limit key of a client address: IPv4 as is (IPv4-mapped IPv6 too), IPv6 by its /64 prefix. */
-export function clientKey(ip: string): string {
-  if (ip.includes('.')) return ip.slice(ip.lastIndexOf(':') + 1)
-  if (!ip.includes(':')) return ip
-  const [head = '', tail] = ip.toLowerCase().split('::')
-  const left = head === '' ? [] : head.split(':')
-  const right = tail === undefined || tail === '' ? [] : tail.split(':')
-  const groups =
-    tail === undefined
-      ? left
-      : [...left, ...Array<string>(Math.max(0, 8 - left.length - right.length)).fill('0'), ...right]
-  return (
-    groups
-      .slice(0, 4)
-      .map((g) => g.replace(/^0+/, '') || '0')
-      .join(':') + '::/64'
-  )
 }
