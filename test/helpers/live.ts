@@ -83,8 +83,8 @@ export function useLiveClients() {
     open.push(client)
     return client
   }
-  const authed = async (transport: LiveTransport, privateKey?: PrivateKey) => {
-    const client = await connect(transport, privateKey)
+  const authed = async (transport: LiveTransport, privateKey?: PrivateKey, clientAddress?: string) => {
+    const client = await connect(transport, privateKey, clientAddress)
     expect(await client.authenticate()).toEqual({ status: 'success' })
     return client
   }

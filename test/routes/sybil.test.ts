@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest'
 import { fromAddress, newClient, type TestClient } from '../helpers/client'
 import { expectResponse, listOk, randomKey, storedFor } from '../helpers/messages'
 import { buildPayment } from '../helpers/payments'
+import { sendLive, useLiveClients } from '../helpers/live'
 import { getOk, setOk } from '../helpers/permissions'
 import { TEST_SERVER_IDENTITY_KEY } from '../helpers/relay'
 import { relayWithEnv } from '../helpers/relay-with-env'
@@ -277,5 +278,32 @@ describe('storage pressure costs the heavy, not the light', () => {
     expect((await storedFor(bob)).map((m) => m.sender).sort()).toEqual(
       [heavy.identityKey, light.identityKey].sort(),
     )
+  })
+})
+
+describe('one network is one sender over the live socket too', () => {
+  const { authed } = useLiveClients()
+
+  it('a socket send counts against the network of the connection’s address, as an HTTP send from there does', async () => {
+    const victim = randomKey()
+    const net = newNetwork()
+    // An HTTP send from the network, then its share of the victim's inbox filled up (rows as that network's).
+    await expectResponse(await send(newClient({ fetch: fromAddress(`${net}.1`) }), victim), 200)
+    const { network } = (await env.DB.prepare('SELECT network FROM messages WHERE recipient = ?')
+      .bind(victim)
+      .first<{ network: string }>())!
+    expect(network).toMatch(/^[0-9a-f]{32}$/)
+    await env.DB.prepare(
+      `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 999)
+       INSERT INTO messages (message_id, recipient, message_box, sender, body_id, body_suffix, created_at, expires_at, size, network)
+       SELECT 'fill-' || i, ?1, 'inbox', ?2, 0, 'x', 0, ?3, 1, ?4 FROM n`,
+    )
+      .bind(victim, randomKey(), Number.MAX_SAFE_INTEGER, network)
+      .run()
+    const fromNet = await authed('websocket', undefined, `${net}.200`)
+    const refused = await sendLive(fromNet, victim, 'inbox')
+    expect(refused.ack).toMatchObject({ status: 'error', code: 'ERR_SENDER_QUOTA_EXCEEDED' })
+    const elsewhere = await authed('websocket', undefined, `${newNetwork()}.1`)
+    expect((await sendLive(elsewhere, victim, 'inbox')).ack.status).toBe('success')
   })
 })

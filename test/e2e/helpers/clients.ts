@@ -63,6 +63,28 @@ export function newIdentity(name: string, host: string): Identity {
   }
 }
 
+type PeerWithTransport = { peer: { transport: { fetchClient: typeof fetch } } }
+
+/**
+ * Makes everything `authFetch` sends come from `ip`, as Cloudflare would say it (`CF-Connecting-IP`; wrangler
+ * dev keeps a client's own header). The header is added on the wire by each transport AuthFetch creates,
+ * outside what it signs; the client's protocol code is untouched. Returns `authFetch`.
+ */
+export function fromAddress<T extends AuthFetch>(authFetch: T, ip: string): T {
+  const send: typeof fetch = (input, init) => {
+    const headers = new Headers(init?.headers)
+    headers.set('cf-connecting-ip', ip)
+    return fetch(input, { ...init, headers })
+  }
+  authFetch.peers = new Proxy(authFetch.peers, {
+    set(peers, origin: string, value: PeerWithTransport) {
+      value.peer.transport.fetchClient = send
+      return Reflect.set(peers, origin, value)
+    },
+  })
+  return authFetch
+}
+
 /** A plain BRC-104 client (`AuthFetch` from @bsv/sdk) with a random identity. */
 export interface PlainClient {
   identityKey: string
@@ -71,8 +93,13 @@ export interface PlainClient {
   post(path: string, body: unknown): Promise<{ status: number; body: any }>
 }
 
-export function newPlainClient(host: string, key: PrivateKey = PrivateKey.fromRandom()): PlainClient {
-  const authFetch = new AuthFetch(new CompletedProtoWallet(key))
+export function newPlainClient(
+  host: string,
+  key: PrivateKey = PrivateKey.fromRandom(),
+  address?: string,
+): PlainClient {
+  const plain = new AuthFetch(new CompletedProtoWallet(key))
+  const authFetch = address === undefined ? plain : fromAddress(plain, address)
   return {
     identityKey: key.toPublicKey().toString(),
     authFetch,
