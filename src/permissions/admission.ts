@@ -41,16 +41,17 @@ export async function admitSend(db: Db, config: Config, request: AdmissionReques
     )
   }
   if (charges.pressure) {
-    // Who fills the store while it is under pressure: one line per send of a heavy sender.
+    // Who fills the store while it is under pressure: one line per send, with what its sender holds.
     console.warn(
       JSON.stringify({
         storage: 'pressure',
         sender: request.sender.slice(0, 8),
         senderBytes: charges.pressure.senderBytes,
+        heavy: charges.pressure.surcharge > 0,
         paid: request.hasPayment,
       }),
     )
-    if (!request.hasPayment) {
+    if (charges.pressure.surcharge > 0 && !request.hasPayment) {
       throw storageFull(
         `The relay is short of storage and you already have ${charges.pressure.senderBytes} bytes waiting: ` +
           `this send costs ${charges.total} satoshis (see GET /permissions/quote), or wait until recipients acknowledge.`,
@@ -83,17 +84,17 @@ export async function lookupCharges(
   recipients: { key: string; label?: string }[],
 ): Promise<Charges> {
   const keys = [...new Set(recipients.map((r) => r.key))]
-  const pressured = underPressure(config) && config.pressureDeliveryFee > 0
+  const pressured = underPressure(config)
   const [verdicts, senderBytes] = await Promise.all([
     ruleVerdicts(db, keys, messageBox, sender),
     pressured ? senderWaitingBytes(db, sender, Date.now()) : 0,
   ])
-  const heavy = pressured && senderBytes > config.pressureSenderBytes
+  const surcharge = senderBytes > config.pressureSenderBytes ? config.pressureDeliveryFee : 0
   return chargesFor(
     recipients.map((r) => ({ recipient: r.label ?? r.key, rule: verdicts.get(r.key)?.fee ?? null })),
     messageBox,
     config,
-    heavy ? { surcharge: config.pressureDeliveryFee, senderBytes } : null,
+    pressured ? { surcharge, senderBytes } : null,
   )
 }
 

@@ -55,8 +55,8 @@ export interface Charges {
   /** Delivery fee plus the fees of the payable (non-blocked) recipients. */
   total: number
   /**
-   * Set while the store is under pressure and the sender already holds more than PRESSURE_SENDER_BYTES
-   * waiting: the surcharge included in `deliveryFee`, and what the sender holds.
+   * Set while the store is under pressure: what the sender holds waiting, and the surcharge included in
+   * `deliveryFee` (PRESSURE_DELIVERY_FEE when it holds more than PRESSURE_SENDER_BYTES, else 0).
    */
   pressure: { surcharge: number; senderBytes: number } | null
 }

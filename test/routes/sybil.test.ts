@@ -274,7 +274,22 @@ describe('storage pressure costs the heavy, not the light', () => {
       payment: built.payment,
     })
     await expectResponse(paid, 200)
-    await expectResponse(await send(light, bob, 'inbox', 'light'), 200)
+    // Every send under pressure is logged with what its sender holds (the light one's too).
+    const logged: unknown[] = []
+    const warn = console.warn
+    console.warn = (line: unknown) => logged.push(line)
+    try {
+      await expectResponse(await send(light, bob, 'inbox', 'light'), 200)
+    } finally {
+      console.warn = warn
+    }
+    expect(logged.map((line) => JSON.parse(String(line)))).toContainEqual({
+      storage: 'pressure',
+      sender: light.identityKey.slice(0, 8),
+      senderBytes: 0,
+      heavy: false,
+      paid: false,
+    })
     expect((await storedFor(bob)).map((m) => m.sender).sort()).toEqual(
       [heavy.identityKey, light.identityKey].sort(),
     )
