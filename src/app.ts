@@ -1,5 +1,5 @@
 import { Hono } from 'hono'
-import type { AppEnv } from './env'
+import type { AppEnv } from './http/context'
 import { RelayError } from './errors'
 import { renderError } from './http/error-response'
 import { pathAsSent } from './http/path'

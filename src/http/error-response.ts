@@ -1,6 +1,6 @@
 import type { Context } from 'hono'
 import { type RelayError, toErrorBody } from '../errors'
-import type { RequestLogVariables } from '../middleware/request-log'
+import type { RequestLogVariables } from './context'
 
 /**
  * The contract's error envelope for `error`, with this request's id (also in `x-request-id`) and, for a

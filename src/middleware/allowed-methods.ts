@@ -1,7 +1,7 @@
 import { createMiddleware } from 'hono/factory'
 import { RelayError } from '../errors'
 import { renderError } from '../http/error-response'
-import type { RequestLogVariables } from './request-log'
+import type { RequestLogVariables } from '../http/context'
 
 /**
  * A method a route does not serve is 405 with `Allow` (contract.md "Methods"), before anything else looks

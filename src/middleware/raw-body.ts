@@ -2,8 +2,7 @@ import { createMiddleware } from 'hono/factory'
 import { readConfig } from '../config'
 import type { Env } from '../env'
 import { RelayError } from '../errors'
-
-export type RawBodyVariables = { rawBody: Uint8Array }
+import type { RawBodyVariables } from '../http/context'
 
 /**
  * Reads the request body once, as raw bytes, refusing more than MAX_REQUEST_BODY_BYTES: by its

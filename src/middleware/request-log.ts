@@ -1,13 +1,6 @@
 import { createMiddleware } from 'hono/factory'
 import { randomBytes, toHex } from '../crypto/encoding'
-import type { AuthVariables } from './brc104-auth'
-
-export type RequestLogVariables = {
-  /** This request's id: in the `x-request-id` header, in error bodies and in its log line. */
-  requestId: string
-  /** The contract error code the request ended with, when it did (set where errors are rendered). */
-  errorCode: string | undefined
-}
+import type { AuthVariables, RequestLogVariables } from '../http/context'
 
 /**
  * One JSON line per request, which Workers Logs indexes field by field: id, method, path, status, duration,

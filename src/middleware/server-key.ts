@@ -1,8 +1,7 @@
 import { createMiddleware } from 'hono/factory'
 import { loadServerKey, type ServerKey } from '../crypto/server-key'
 import type { Env } from '../env'
-
-export type ServerKeyVariables = { serverKey: ServerKey }
+import type { ServerKeyVariables } from '../http/context'
 
 /**
  * Loads the relay's key material (once per isolate) before anything else runs, so a missing or

@@ -1,6 +1,6 @@
 import { Hono } from 'hono'
 import { objectUnavailable } from '../db/storage-errors'
-import type { AppEnv } from '../env'
+import type { AppEnv } from '../http/context'
 import { RelayError } from '../errors'
 import { mailbox } from '../objects/mailbox'
 import { acknowledgeMessageRequest } from '../validation/acknowledge-message'

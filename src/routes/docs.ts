@@ -2,7 +2,7 @@ import { Hono } from 'hono'
 import { openApiDocument } from '../api/document'
 import { referencePage } from '../api/reference-page'
 import { readConfig } from '../config'
-import type { AppEnv } from '../env'
+import type { AppEnv } from '../http/context'
 import { DOCS_CACHE_CONTROL } from './openapi'
 
 /** `GET /docs`: the API reference as one self-contained HTML page (public), rendered from `/openapi.json`'s document. */

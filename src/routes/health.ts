@@ -2,7 +2,7 @@ import { Hono } from 'hono'
 import pkg from '../../package.json'
 import { readConfig } from '../config'
 import { underPressure } from '../db/quotas'
-import type { AppEnv } from '../env'
+import type { AppEnv } from '../http/context'
 import { readFcmConfig } from '../push/fcm-config'
 
 /**

@@ -1,5 +1,5 @@
 import { Hono } from 'hono'
-import type { AppEnv } from '../env'
+import type { AppEnv } from '../http/context'
 import { acknowledgeMessage } from './acknowledge-message'
 import { devices } from './devices'
 import { listMessageBoxes } from './list-message-boxes'

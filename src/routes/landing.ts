@@ -1,7 +1,7 @@
 import { Hono } from 'hono'
 import { html } from 'hono/html'
 import pkg from '../../package.json'
-import type { AppEnv } from '../env'
+import type { AppEnv } from '../http/context'
 import { readFcmConfig } from '../push/fcm-config'
 
 /**

@@ -1,7 +1,7 @@
 import { Hono } from 'hono'
 import { createDb } from '../db/client'
 import { boxesOf } from '../db/messages'
-import type { AppEnv } from '../env'
+import type { AppEnv } from '../http/context'
 import { canonicalCaller } from '../validation/identity-key'
 import { validateBody } from '../validation/validate'
 

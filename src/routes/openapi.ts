@@ -1,7 +1,7 @@
 import { Hono } from 'hono'
 import { openApiDocument } from '../api/document'
 import { readConfig } from '../config'
-import type { AppEnv } from '../env'
+import type { AppEnv } from '../http/context'
 
 /** How long browsers and proxies may keep the public documentation (it changes only with a deploy). */
 export const DOCS_CACHE_CONTROL = 'public, max-age=300'

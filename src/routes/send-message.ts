@@ -1,7 +1,7 @@
 import { Hono } from 'hono'
 import type { DeliveryResult } from '../db/messages'
 import { runSend } from '../delivery/send-pipeline'
-import type { AppEnv } from '../env'
+import type { AppEnv } from '../http/context'
 import { networkId } from '../http/client-network'
 import { canonicalCaller } from '../validation/identity-key'
 import { sendMessageRequest } from '../validation/send-message'

@@ -2,7 +2,7 @@ import { Hono } from 'hono'
 import type { Env } from '../env'
 import { createConnectionId, isConnectionId } from '../live/connection-id'
 import { limitHandshakes } from '../middleware/brc104-auth/rate-limit'
-import type { ServerKeyVariables } from '../middleware/server-key'
+import type { ServerKeyVariables } from '../http/context'
 import { engineError, liveConnection } from '../objects/live-connection'
 
 type SocketIoEnv = { Bindings: Env; Variables: ServerKeyVariables }

@@ -1,6 +1,6 @@
 import type { Context } from 'hono'
 import { readConfig, type Config } from '../config'
-import type { AppEnv } from '../env'
+import type { AppEnv } from '../http/context'
 import { type RelayErrorCode, RelayError } from '../errors'
 import { parseJsonBody } from '../http/json-body'
 

@@ -1,7 +1,8 @@
 import { env } from 'cloudflare:test'
 import { Hono } from 'hono'
 import { createApp } from '../../src/app'
-import type { AppEnv, Env } from '../../src/env'
+import type { Env } from '../../src/env'
+import type { AppEnv } from '../../src/http/context'
 import { RelayError } from '../../src/errors'
 import type { FetchLike } from './client'
 

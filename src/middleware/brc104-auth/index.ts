@@ -2,17 +2,17 @@ import { createMiddleware } from 'hono/factory'
 import type { Env } from '../../env'
 import { renderError } from '../../http/error-response'
 import { mailbox } from '../../objects/mailbox'
-import type { RawBodyVariables } from '../raw-body'
-import type { RequestLogVariables } from '../request-log'
-import type { ServerKeyVariables } from '../server-key'
+import type {
+  AuthVariables,
+  RawBodyVariables,
+  RequestLogVariables,
+  ServerKeyVariables,
+} from '../../http/context'
 import { rateLimited } from './rate-limit'
 import { signResponse } from './sign-response'
 import { verifyRequest } from './verify-request'
 
 export { handshake } from './handshake'
-
-/** What a route may read after authentication: the identity proven by the request's session. */
-export type AuthVariables = { identityKey: string }
 
 type Brc104Env = {
   Bindings: Pick<Env, 'MAILBOX'>
