@@ -4,19 +4,18 @@
 //   node scripts/dev-key.mjs --new   print a NEW random key on stdout (its identity key on stderr),
 //                                    writing nothing: `node scripts/dev-key.mjs --new | npx wrangler secret put SERVER_PRIVATE_KEY`
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
-import { randomBytes } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
 import { PrivateKey } from '@bsv/sdk'
-
-const CURVE_ORDER = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n
+import { secp256k1 } from '@noble/curves/secp256k1.js'
 
 /** A random valid secp256k1 private key, 64 lowercase hex characters. */
 export function newPrivateKeyHex() {
-  for (;;) {
-    const hex = randomBytes(32).toString('hex')
-    const k = BigInt('0x' + hex)
-    if (k > 0n && k < CURVE_ORDER) return hex
-  }
+  return Buffer.from(secp256k1.utils.randomSecretKey()).toString('hex')
+}
+
+/** Whether `hex` is 64 hex characters of a valid secp256k1 private key. */
+export function isPrivateKeyHex(hex) {
+  return /^[0-9a-fA-F]{64}$/.test(hex) && secp256k1.utils.isValidSecretKey(Buffer.from(hex, 'hex'))
 }
 
 /**
@@ -29,7 +28,7 @@ export function ensureDevKey(path = '.dev.vars') {
   const line = /^\s*SERVER_PRIVATE_KEY\s*=\s*"?([^"\s]*)"?\s*$/m.exec(text)
   if (line) {
     const value = line[1] ?? ''
-    if (/^[0-9a-fA-F]{64}$/.test(value) && BigInt('0x' + value) > 0n && BigInt('0x' + value) < CURVE_ORDER) {
+    if (isPrivateKeyHex(value)) {
       return { privateKey: value, created: false }
     }
     throw new Error(

@@ -8,6 +8,7 @@ import { brc104Auth, handshake } from './middleware/brc104-auth'
 import { cors } from './middleware/cors'
 import { rawBody } from './middleware/raw-body'
 import { requestLog } from './middleware/request-log'
+import { requestScope } from './middleware/request-scope'
 import { serverKey } from './middleware/server-key'
 import { docs } from './routes/docs'
 import { health } from './routes/health'
@@ -17,7 +18,8 @@ import { routes } from './routes'
 import { socketIo } from './routes/socket-io'
 
 /**
- * The relay: CORS, 405 for a method a route does not serve, and the server key for everyone; live
+ * The relay: CORS, 405 for a method a route does not serve, the server key, the configuration and the
+ * database handle (once per request) for everyone; live
  * delivery's `/socket.io/` (its own framing and bounds, authenticated inside); the bounded raw body; then
  * the public routes;
  * then BRC-104 in front of every other path (Hono runs handlers and middleware in registration order).
@@ -29,6 +31,7 @@ export function createApp(protectedRoutes: Hono<AppEnv> = routes) {
   app.use(cors)
   app.use(allowedMethods(app))
   app.use(serverKey)
+  app.use(requestScope)
   app.route('/', socketIo)
   app.use(rawBody)
   app.route('/', health)

@@ -1,9 +1,6 @@
 import type { Env } from './env'
 import { RelayError } from './errors'
-import { DEFAULT_ARC_URL } from './payments/broadcast'
-import { DEFAULT_CHAIN_TRACKER_URL } from './payments/chain-tracker'
-import { MAX_FEE, type FeeTable } from './permissions/fees'
-import { messageBoxName, ruleBoxName } from './validation/text'
+import { messageBoxName, ruleBoxName } from './text'
 
 /** Limits and lifetimes, validated and typed. Defaults are the contract's. */
 export interface Config {
@@ -70,6 +67,16 @@ export interface Config {
   /** Largest socket frame or polling body (advertised as Engine.IO's maxPayload). */
   liveMaxFrameBytes: number
 }
+
+/** The largest fee a rule may ask (a signed 32-bit integer, as the reference server's column). */
+export const MAX_FEE = 2_147_483_647
+
+/** Satoshis per message box name (`*`: every box without an entry of its own). */
+export type FeeTable = ReadonlyMap<string, number>
+
+/** Where payments are checked and broadcast when wrangler.toml does not say (mainnet). */
+const DEFAULT_CHAIN_TRACKER_URL = 'https://api.whatsonchain.com/v1/bsv/main'
+const DEFAULT_ARC_URL = 'https://arc.gorillapool.io'
 
 const MiB = 1024 * 1024
 const GiB = 1024 * MiB

@@ -168,3 +168,11 @@ export function toErrorBody(error: RelayError): Record<string, unknown> {
   if (error.code === 'UNAUTHORIZED') body.message = error.message
   return body
 }
+
+/** A 429 ERR_RATE_LIMITED carrying the limit and the wait, for the body (and `Retry-After`). */
+export function rateLimited(limit: number, retryAfterSeconds: number, what: string): RelayError {
+  return new RelayError('ERR_RATE_LIMITED', `Too many ${what}; retry after ${retryAfterSeconds} s.`, {
+    limit,
+    retryAfter: retryAfterSeconds,
+  })
+}

@@ -3,13 +3,13 @@
  * Mailbox) driven inside the bench worker by clients that sign as AuthFetch does, for the cost counts and
  * for the timed "delivered message" case.
  */
+import { secp256k1 } from '@noble/curves/secp256k1.js'
 import { createApp } from '../../src/app'
 import { AuthSigner } from '../../src/crypto/auth-signer'
 import { randomBytes, toBase64, toHex } from '../../src/crypto/encoding'
 import type { Env } from '../../src/env'
 import { ORIGIN, signedPost, type WireRequest } from './signed-request'
 
-const CURVE_ORDER = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n
 const utf8 = new TextEncoder()
 
 export const realApp = createApp()
@@ -123,9 +123,5 @@ export async function prepareRealDelivered(n: number, env: Env, serverIdentity: 
 export const MESSAGE_BODY = 'x'.repeat(100)
 
 function randomKeyHex(): string {
-  for (;;) {
-    const hex = toHex(randomBytes(32))
-    const k = BigInt('0x' + hex)
-    if (k > 0n && k < CURVE_ORDER) return hex
-  }
+  return toHex(secp256k1.utils.randomSecretKey())
 }

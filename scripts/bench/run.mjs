@@ -19,8 +19,8 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { cpus, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
-import { randomBytes } from 'node:crypto'
 import { execSync } from 'node:child_process'
+import { newPrivateKeyHex } from '../dev-key.mjs'
 import { costSection } from './cost.mjs'
 import { clientCryptoCost, runEndToEnd } from './e2e.mjs'
 import { profileCase } from './profile.mjs'
@@ -92,15 +92,6 @@ const DIAG_CASES = DIAG_ONLY
   : DIAG_CASES_ALL
 const scale = QUICK ? 0.25 : 1
 
-const CURVE_ORDER = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n
-function randomServerKey() {
-  for (;;) {
-    const hex = randomBytes(32).toString('hex')
-    const k = BigInt('0x' + hex)
-    if (k > 0n && k < CURVE_ORDER) return hex
-  }
-}
-
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b)
   const m = Math.floor(s.length / 2)
@@ -170,7 +161,7 @@ async function microBench(log, cases = CASES, { costs = false } = {}) {
     config,
     port: await freePort(),
     persistTo,
-    vars: { ...productionVars(), SERVER_PRIVATE_KEY: randomServerKey() },
+    vars: { ...productionVars(), SERVER_PRIVATE_KEY: newPrivateKeyHex() },
     readyPath: '/bench/ping',
   })
   try {
@@ -232,7 +223,7 @@ async function endToEnd(log) {
     config,
     port: await freePort(),
     persistTo,
-    vars: { SERVER_PRIVATE_KEY: randomServerKey() },
+    vars: { SERVER_PRIVATE_KEY: newPrivateKeyHex() },
     readyPath: '/health',
   })
   try {
@@ -277,7 +268,7 @@ async function main() {
       config: snapshotWorker('scripts/bench/wrangler.bench.toml', build),
       port: await freePort(),
       persistTo,
-      vars: { ...productionVars(), SERVER_PRIVATE_KEY: randomServerKey() },
+      vars: { ...productionVars(), SERVER_PRIVATE_KEY: newPrivateKeyHex() },
       readyPath: '/bench/ping',
       extraArgs: ['--inspector-port', String(inspectorPort)],
     })

@@ -1,7 +1,7 @@
 import pkg from '../../package.json'
 import type { Config } from '../config'
 import { type RelayErrorCode, statusFor } from '../errors'
-import { AUTH_VERSION } from '../middleware/brc104-auth/auth-headers'
+import { AUTH_VERSION } from '../brc103/wire'
 import { fieldSchema, type JsonSchema, objectSchema } from '../validation/field'
 import { AUTHENTICATION_ERRORS, REQUEST_BODY_ERRORS, SERVER_ERRORS } from './error-codes'
 import { type Content, json, type Operation, OPERATIONS, type ResponseSpec, TAGS } from './operations'

@@ -1,5 +1,5 @@
-import { SERVER_NONCE_BYTES } from '../middleware/brc104-auth/server-nonce'
-import { AUTH_VERSION } from '../middleware/brc104-auth/auth-headers'
+import { SERVER_NONCE_BYTES } from '../brc103/server-nonce'
+import { AUTH_VERSION } from '../brc103/wire'
 import { FEE_STATUSES } from '../permissions/fees'
 import { PLATFORMS } from '../validation/devices'
 import type { JsonSchema } from '../validation/field'

@@ -1,7 +1,7 @@
 import { base64Bytes, randomBytes, toBase64 } from '../crypto/encoding'
 import type { ServerKey } from '../crypto/server-key'
 import { isJsonObject } from '../http/json-body'
-import { AUTH_VERSION, MAX_DER, MIN_DER } from '../middleware/brc104-auth/auth-headers'
+import { AUTH_VERSION, MAX_DER, MIN_DER } from './wire'
 import { isByteArray } from './byte-array'
 
 /** One BRC-103 session on a live connection: the client's key and both session nonces (~200 bytes). */

@@ -1,8 +1,8 @@
 import { base64Bytes } from '../crypto/encoding'
 import type { ServerKey } from '../crypto/server-key'
 import { RelayError } from '../errors'
-import { AUTH_VERSION, isCompressedKeyHex } from '../middleware/brc104-auth/auth-headers'
-import { createServerNonce } from '../middleware/brc104-auth/server-nonce'
+import { AUTH_VERSION, isCompressedKeyHex } from './wire'
+import { createServerNonce } from './server-nonce'
 
 /** We request no certificates (BRC-33 identifies parties by key alone). */
 export const NO_CERTIFICATES = { certifiers: [], types: {} }

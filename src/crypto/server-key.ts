@@ -1,17 +1,19 @@
+import { secp256k1 } from '@noble/curves/secp256k1.js'
+import { hexToBytes } from '@noble/curves/utils.js'
 import { RelayError } from '../errors'
 import { AuthSigner } from './auth-signer'
 
 /** Everything derived from SERVER_PRIVATE_KEY, built once per isolate. */
 export interface ServerKey {
   identityKey: string
+  /** The private key itself, 64 lowercase hex characters: what paid delivery's BRC-29 outputs are derived for. */
+  privateKeyHex: string
   signer: AuthSigner
   /** HMAC-SHA256 key for server session nonces (protocol.md §5.3), derived from the private key. */
   nonceKey: CryptoKey
   /** HMAC-SHA256 key under which client networks are stored (src/http/client-network.ts). */
   networkKey: CryptoKey
 }
-
-const CURVE_ORDER = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n
 
 // Built lazily inside a request (Workers forbid randomness and crypto at module scope) and kept
 // for the isolate's life; keyed by the secret so a rotated key is picked up.
@@ -42,9 +44,7 @@ export function loadServerKey(secret: string | undefined): Promise<ServerKey> {
 }
 
 function isPrivateKeyHex(hex: string): boolean {
-  if (!/^[0-9a-fA-F]{64}$/.test(hex)) return false
-  const k = BigInt('0x' + hex)
-  return k > 0n && k < CURVE_ORDER
+  return /^[0-9a-fA-F]{64}$/.test(hex) && secp256k1.utils.isValidSecretKey(hexToBytes(hex))
 }
 
 async function buildServerKey(hex: string): Promise<ServerKey> {
@@ -54,7 +54,7 @@ async function buildServerKey(hex: string): Promise<ServerKey> {
     hmacKey(`brc33-relay server nonce key\n${hex.toLowerCase()}`),
     hmacKey(`brc33-relay client network key\n${hex.toLowerCase()}`),
   ])
-  return { identityKey: signer.identityKey, signer, nonceKey, networkKey }
+  return { identityKey: signer.identityKey, privateKeyHex: hex.toLowerCase(), signer, nonceKey, networkKey }
 }
 
 /** An HMAC-SHA256 key whose bytes are the SHA-256 of `label`. */

@@ -6,7 +6,7 @@ import { allowedBy } from './permissions'
 import { brokenClaimKey, claimStatements, type PaymentClaim } from './payment-claims'
 import { checkQuotas, fitsQuotas, hasRoomWithoutReading, type QuotaSubject, readUsage } from './quotas'
 import { guardStorage, isNotNullViolation, isUniqueViolation, storageUnavailable } from './storage-errors'
-import { utf8Length } from '../validation/text'
+import { utf8Length } from '../text'
 
 /** One recipient's copy of a send: canonical key and the id it is stored under. */
 export interface Delivery {

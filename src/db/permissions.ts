@@ -2,7 +2,7 @@ import { and, asc, count, desc, eq, type SQL, sql } from 'drizzle-orm'
 import { permissions, type Permission } from '../../schema'
 import type { Db } from './client'
 import { guardStorage } from './storage-errors'
-import { ALL_BOXES } from '../validation/text'
+import { ALL_BOXES } from '../text'
 
 // The stored form of "no sender": the box-wide rule (schema/permissions.ts says why it is not NULL).
 const BOX_WIDE = ''

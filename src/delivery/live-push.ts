@@ -1,14 +1,6 @@
 import type { StoredForm } from '../db/messages'
 import type { Env } from '../env'
-import { mailbox } from '../objects/mailbox'
-
-/** What a live push carries: the `sendMessage-<R>-<box>` event's data (contract.md "Live delivery"). */
-export interface LivePush {
-  sender: string
-  messageId: string
-  /** The body exactly as stored and listed (a paid send's wrapper with this recipient's outputs). */
-  body: string
-}
+import { mailbox } from '../objects/stubs'
 
 /**
  * Pushes each newly stored message to its recipient's live connections in that box, through the

@@ -1,5 +1,6 @@
-import { readConfig, type Config } from '../config'
-import { createDb } from '../db/client'
+import type { Config } from '../config'
+import type { ServerKey } from '../crypto/server-key'
+import type { Db } from '../db/client'
 import { onlineAmong } from '../db/live-presence'
 import { type DeliveryResult, deliverMessages, type Send } from '../db/messages'
 import type { Env } from '../env'
@@ -9,7 +10,18 @@ import { enqueuePushes } from '../push/enqueue'
 import { pushLive } from './live-push'
 import { broadcastSettled, type SettledForm, settleStoredForm } from './paid-form'
 import type { SendMessageRequest } from '../validation/send-message'
-import { utf8Length } from '../validation/text'
+import { utf8Length } from '../text'
+
+/**
+ * Where a send runs: the Worker's environment (the push queue, the Durable Objects, the ARC key), and what
+ * was read once for the request or the connection (configuration, database handle, server key).
+ */
+export interface SendScope {
+  env: Env
+  config: Config
+  db: Db
+  serverKey: ServerKey
+}
 
 /**
  * The one send pipeline, for every way a message arrives (HTTP /sendMessage and the live socket's sendMessage).
@@ -23,14 +35,13 @@ import { utf8Length } from '../validation/text'
  * @param background keeps work alive after the response (`waitUntil`).
  */
 export async function runSend(
-  env: Env,
+  scope: SendScope,
   request: SendMessageRequest,
   from: { sender: string; network: string },
   background: (work: Promise<unknown>) => void,
 ): Promise<DeliveryResult[]> {
+  const { env, config, db } = scope
   const { sender } = from
-  const config = readConfig(env)
-  const db = createDb(env.DB)
   const send = toSend(request, from, config, Date.now())
   let charges: Charges | undefined
   let settled: SettledForm | undefined
@@ -60,8 +71,7 @@ export async function runSend(
           payment: request.payment,
           unpaidBody: request.body,
           charges: charges!,
-          // As the server-key middleware read it (a secret put from a file may end in a newline).
-          serverPrivateKey: (env.SERVER_PRIVATE_KEY ?? '').trim().toLowerCase(),
+          serverPrivateKey: scope.serverKey.privateKeyHex,
           now: send.now,
         },
         fresh,

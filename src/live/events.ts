@@ -1,11 +1,12 @@
 import type { LiveEvent, SocketSession } from '../brc103/general-message'
 import type { Config } from '../config'
+import type { ServerKey } from '../crypto/server-key'
+import type { Db } from '../db/client'
 import { runSend } from '../delivery/send-pipeline'
 import type { Env } from '../env'
-import { RelayError } from '../errors'
+import { rateLimited, RelayError } from '../errors'
 import { isJsonObject } from '../http/json-body'
-import { rateLimited } from '../middleware/brc104-auth/rate-limit'
-import { mailbox } from '../objects/mailbox'
+import { mailbox } from '../objects/stubs'
 import { canonicalIdentityKey } from '../validation/identity-key'
 import { sendMessageRequest } from '../validation/send-message'
 import type { ConnectionState } from './connection-state'
@@ -29,6 +30,9 @@ export interface EventContext {
   network: string
   /** The relay's configuration, as the connection read it. */
   config: Config
+  /** The connection's database handle and the server key, made once per connection object. */
+  db: Db
+  serverKey: ServerKey
 }
 
 /**
@@ -137,7 +141,8 @@ async function sendMessage(ctx: EventContext, data: unknown): Promise<void> {
       },
       ctx.config,
     )
-    const [result] = await runSend(ctx.env, validated, { sender, network: ctx.network }, ctx.background)
+    const scope = { env: ctx.env, config: ctx.config, db: ctx.db, serverKey: ctx.serverKey }
+    const [result] = await runSend(scope, validated, { sender, network: ctx.network }, ctx.background)
     return ack({ status: 'success', messageId: result!.messageId })
   } catch (error) {
     if (error instanceof RelayError) {

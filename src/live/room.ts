@@ -1,5 +1,5 @@
-import { isCompressedKeyHex } from '../middleware/brc104-auth/auth-headers'
-import { MAX_MESSAGE_BOX_BYTES, messageBoxName } from '../validation/text'
+import { isCompressedKeyHex } from '../brc103/wire'
+import { MAX_MESSAGE_BOX_BYTES, messageBoxName } from '../text'
 
 /** A live room `<key>-<box>`: one identity's message box. */
 export interface Room {

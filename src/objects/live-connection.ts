@@ -8,15 +8,16 @@ import {
 import { answerInitialRequest } from '../brc103/initial-response'
 import { type Config, readConfig } from '../config'
 import { randomBytes, toHex } from '../crypto/encoding'
+import { createDb, type Db } from '../db/client'
 import { loadServerKey, type ServerKey } from '../crypto/server-key'
-import type { LivePush } from '../delivery/live-push'
+import type { LivePush } from '../live/push'
 import type { Env } from '../env'
 import { RelayError } from '../errors'
 import { networkId } from '../http/client-network'
 import { isJsonObject } from '../http/json-body'
-import { AUTH_VERSION } from '../middleware/brc104-auth/auth-headers'
-import { clientAddress, limitHandshakesFrom } from '../middleware/brc104-auth/rate-limit'
-import { readLimited } from '../middleware/raw-body'
+import { AUTH_VERSION } from '../brc103/wire'
+import { clientAddress, limitHandshakesFrom } from '../http/handshake-limit'
+import { readLimited } from '../http/read-limited'
 import { addSession, type ConnectionState, newConnectionState, SeenNonces } from '../live/connection-state'
 import {
   decodeFrame,
@@ -26,6 +27,7 @@ import {
   type EnginePacket,
   openPacket,
 } from '../live/engine-io'
+import { engineError } from '../live/engine-error'
 import { handleEvent } from '../live/events'
 import { LeasedRequests } from '../live/leased-requests'
 import { PollingOutbox } from '../live/polling'
@@ -38,7 +40,7 @@ import {
   DISCONNECT_PACKET,
   PacketType,
 } from '../live/socket-io'
-import { mailbox } from './mailbox'
+import { liveConnection, mailbox } from './stubs'
 import { leaseSize } from './request-rate'
 
 /** The WebSocket's attachment (kept by the runtime across hibernation, ≤ 2 KB). */
@@ -70,6 +72,8 @@ export class LiveConnection extends DurableObject<Env> {
   private inbound: Promise<unknown> = Promise.resolve()
   /** This connection's share of its identity's REQUEST_RATE_LIMIT, leased from the identity's Mailbox. */
   private readonly requests = new LeasedRequests()
+  /** The database handle, made on first use (a send over the socket), then kept for the object's life. */
+  private dbHandle: Db | undefined
   /** Read on first use: an object's `env` is fixed for its lifetime, and frames arrive many per connection. */
   private configRead: Config | undefined
   private get config(): Config {
@@ -344,6 +348,8 @@ export class LiveConnection extends DurableObject<Env> {
         retryAfterSeconds,
         network: state.network ?? (await networkId(key.networkKey, null)),
         config,
+        db: (this.dbHandle ??= createDb(this.env.DB)),
+        serverKey: key,
       },
       opened.event,
     )
@@ -448,16 +454,6 @@ export class LiveConnection extends DurableObject<Env> {
   }
 }
 
-/** Stub for the connection object of Engine.IO session `sid`; the only place that names the binding. */
-export function liveConnection(env: Pick<Env, 'LIVE'>, sid: string): DurableObjectStub<LiveConnection> {
-  return env.LIVE.getByName(sid)
-}
-
 function textResponse(body: string): Response {
   return new Response(body, { headers: { 'content-type': 'text/plain; charset=UTF-8' } })
-}
-
-/** Engine.IO's own error answer (HTTP 400 with `{code, message}`), which its clients understand. */
-export function engineError(code: number, message: string): Response {
-  return Response.json({ code, message }, { status: 400 })
 }

@@ -1,11 +1,11 @@
 import { DurableObject } from 'cloudflare:workers'
 import { type Config, readConfig } from '../config'
-import { createDb } from '../db/client'
+import { createDb, type Db } from '../db/client'
 import { markOffline, markOnline } from '../db/live-presence'
 import { deleteAcknowledged } from '../db/messages'
-import type { LivePush } from '../delivery/live-push'
+import type { LivePush } from '../live/push'
 import type { Env } from '../env'
-import { liveConnection } from './live-connection'
+import { liveConnection } from './stubs'
 import { type JoinResult, LiveRegistry } from './live-registry'
 import { type RateLease, RequestRateWindow } from './request-rate'
 import { type ClaimResult, type CleanupBudget, type SessionLimits, SessionStore } from './session-store'
@@ -26,6 +26,16 @@ export class Mailbox extends DurableObject<Env> {
   /** The tail of this identity's presence writes (see `syncPresence`), and the last state written. */
   private presence: Promise<void> = Promise.resolve()
   private presenceWritten: boolean | undefined
+
+  /** Read once per object: its `env` is fixed for its lifetime. */
+  private configRead: Config | undefined
+  private get config(): Config {
+    return (this.configRead ??= readConfig(this.env))
+  }
+  private dbHandle: Db | undefined
+  private get db(): Db {
+    return (this.dbHandle ??= createDb(this.env.DB))
+  }
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env)
@@ -53,7 +63,7 @@ export class Mailbox extends DurableObject<Env> {
    * replayed later) and carries the client nonce, so its 429 can be signed.
    */
   async claimRequest(identityKey: string, serverNonce: string, requestNonce: string): Promise<ClaimResult> {
-    const config = readConfig(this.env)
+    const config = this.config
     const limits = sessionLimits(config)
     const now = Date.now()
     const claimed = this.sessions.claim(serverNonce, identityKey, requestNonce, now, limits)
@@ -71,7 +81,7 @@ export class Mailbox extends DurableObject<Env> {
    * window (see RequestRateWindow.lease), so its socket events and its HTTP requests share one budget.
    */
   async leaseRequests(wanted: number): Promise<RateLease> {
-    const limit = readConfig(this.env).requestRateLimit
+    const limit = this.config.requestRateLimit
     return this.requestRate.lease(Date.now(), limit, Math.min(Math.max(1, wanted), MAX_LEASE))
   }
 
@@ -85,9 +95,7 @@ export class Mailbox extends DurableObject<Env> {
    */
   async acknowledge(recipient: string, messageIds: string[]): Promise<number> {
     this.acknowledgementsInFlight++
-    const run = this.acknowledging.then(() =>
-      deleteAcknowledged(createDb(this.env.DB), recipient, messageIds, Date.now()),
-    )
+    const run = this.acknowledging.then(() => deleteAcknowledged(this.db, recipient, messageIds, Date.now()))
     this.acknowledging = run.catch(() => undefined)
     return run.finally(() => this.acknowledgementsInFlight--)
   }
@@ -97,11 +105,7 @@ export class Mailbox extends DurableObject<Env> {
    * stay within LIVE_MAX_CONNECTIONS_PER_IDENTITY (oldest first), for the caller to close.
    */
   async attachLive(identityKey: string, connection: string): Promise<string[]> {
-    const evicted = this.live.attach(
-      connection,
-      Date.now(),
-      readConfig(this.env).liveMaxConnectionsPerIdentity,
-    )
+    const evicted = this.live.attach(connection, Date.now(), this.config.liveMaxConnectionsPerIdentity)
     // Before the client hears it is authenticated (and joins a room), so sends from then on push to it.
     await this.syncPresence(identityKey)
     return evicted
@@ -109,7 +113,7 @@ export class Mailbox extends DurableObject<Env> {
 
   /** Adds one of this identity's boxes to a registered connection's rooms (LIVE_MAX_ROOMS_PER_CONNECTION). */
   async joinLive(connection: string, box: string): Promise<JoinResult> {
-    return this.live.join(connection, box, readConfig(this.env).liveMaxRoomsPerConnection)
+    return this.live.join(connection, box, this.config.liveMaxRoomsPerConnection)
   }
 
   async leaveLive(connection: string, box: string): Promise<void> {
@@ -161,7 +165,7 @@ export class Mailbox extends DurableObject<Env> {
     this.presence = this.presence.then(async () => {
       const online = !this.live.isEmpty()
       if (online === this.presenceWritten) return
-      const db = createDb(this.env.DB)
+      const db = this.db
       try {
         await (online ? markOnline(db, identityKey) : markOffline(db, identityKey))
         this.presenceWritten = online
@@ -238,7 +242,7 @@ export class Mailbox extends DurableObject<Env> {
   }
 
   sessionLimits(): SessionLimits {
-    return sessionLimits(readConfig(this.env))
+    return sessionLimits(this.config)
   }
 }
 
@@ -270,8 +274,3 @@ const MAX_LEASE = 10
 /** One alarm pass deletes at most this much; more waits for the next pass, CLEANUP_PAUSE_MS later. */
 export const CLEANUP_BUDGET: CleanupBudget = { sessions: 256, replayRecords: 2000 }
 const CLEANUP_PAUSE_MS = 1000
-
-/** Stub for the Mailbox of `identityKey`; the only place that names the binding. */
-export function mailbox(env: Pick<Env, 'MAILBOX'>, identityKey: string): DurableObjectStub<Mailbox> {
-  return env.MAILBOX.getByName(identityKey)
-}

@@ -7,9 +7,6 @@ export interface Broadcaster {
   apiKey?: string
 }
 
-/** The contract's default broadcaster (`ARC_URL` unset). */
-export const DEFAULT_ARC_URL = 'https://arc.gorillapool.io'
-
 /** A broadcaster slower than this is unavailable (contract.md "Payments"). */
 export const BROADCAST_TIMEOUT_MS = 10_000
 

@@ -111,15 +111,12 @@ export class HttpChainTracker implements ChainTracker {
 // One tracker (and so one cache of confirmed roots) per base URL for the isolate's life.
 const trackers = new Map<string, HttpChainTracker>()
 
-/** The contract's default tracker (`CHAIN_TRACKER_URL` unset). */
-export const DEFAULT_CHAIN_TRACKER_URL = 'https://api.whatsonchain.com/v1/bsv/main'
-
 /**
- * The isolate's tracker for `baseUrl` (default {@link DEFAULT_CHAIN_TRACKER_URL}), so confirmed roots are
+ * The isolate's tracker for `baseUrl` (CHAIN_TRACKER_URL, as src/config.ts read it), so confirmed roots are
  * cached across requests. Built on first use, never at module scope.
  */
-export function chainTrackerFor(baseUrl: string | undefined): HttpChainTracker {
-  const base = baseUrl?.trim() || DEFAULT_CHAIN_TRACKER_URL
+export function chainTrackerFor(baseUrl: string): HttpChainTracker {
+  const base = baseUrl.trim()
   let tracker = trackers.get(base)
   if (!tracker) {
     // A misconfiguration that changes the URL per request must not grow this map without bound.

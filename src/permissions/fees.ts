@@ -1,15 +1,10 @@
-import { ALL_BOXES } from '../validation/text'
+import type { FeeTable } from '../config'
+import { ALL_BOXES } from '../text'
 
 /**
  * Fees and blocking, as pure functions (contract.md "Permissions and fees"). Storage supplies each
  * recipient's rule (src/db/permissions.ts); configuration supplies the defaults; nothing here writes.
  */
-
-/** The largest fee a rule may ask (a signed 32-bit integer, as the reference's column). */
-export const MAX_FEE = 2_147_483_647
-
-/** Satoshis per message box name. */
-export type FeeTable = ReadonlyMap<string, number>
 
 /** What a fee means to a sender (also the API document's enum, src/api/schemas.ts). */
 export const FEE_STATUSES = ['blocked', 'always_allow', 'payment_required'] as const

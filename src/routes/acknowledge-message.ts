@@ -2,15 +2,14 @@ import { Hono } from 'hono'
 import { objectUnavailable } from '../db/storage-errors'
 import type { AppEnv } from '../http/context'
 import { RelayError } from '../errors'
-import { mailbox } from '../objects/mailbox'
+import { mailbox } from '../objects/stubs'
 import { acknowledgeMessageRequest } from '../validation/acknowledge-message'
-import { canonicalCaller } from '../validation/identity-key'
 import { validateBody } from '../validation/validate'
 
 /** `POST /acknowledgeMessage`: deletes the caller's messages by id, serialized in the caller's Mailbox. */
 export const acknowledgeMessage = new Hono<AppEnv>().post('/acknowledgeMessage', async (c) => {
   const { messageIds } = validateBody(c, acknowledgeMessageRequest)
-  const me = canonicalCaller(c.var.identityKey)
+  const me = c.var.identityKey
   const acknowledged = await mailbox(c.env, me)
     .acknowledge(me, messageIds)
     .catch((error: unknown) => {

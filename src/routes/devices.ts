@@ -1,29 +1,26 @@
 import { Hono } from 'hono'
-import { readConfig } from '../config'
-import { createDb } from '../db/client'
 import { type ListedDevice, listDevices, registerDevice, unregisterDevice } from '../db/devices'
 import type { AppEnv } from '../http/context'
 import { registerDeviceRequest, unregisterDeviceRequest } from '../validation/devices'
-import { canonicalCaller } from '../validation/identity-key'
 import { validateBody } from '../validation/validate'
 
 /** `POST /registerDevice`, `GET /devices`, `POST /unregisterDevice`: the caller's own FCM registrations. */
 export const devices = new Hono<AppEnv>()
   .post('/registerDevice', async (c) => {
     const request = validateBody(c, registerDeviceRequest)
-    const identityKey = canonicalCaller(c.var.identityKey)
-    const cap = readConfig(c.env).maxDevicesPerIdentity
-    const id = await registerDevice(createDb(c.env.DB), { ...request, identityKey, now: Date.now(), cap })
+    const identityKey = c.var.identityKey
+    const cap = c.var.config.maxDevicesPerIdentity
+    const id = await registerDevice(c.var.db, { ...request, identityKey, now: Date.now(), cap })
     const message = 'Device registered successfully for push notifications'
     return c.json({ status: 'success', message, deviceId: id })
   })
   .get('/devices', async (c) => {
-    const rows = await listDevices(createDb(c.env.DB), canonicalCaller(c.var.identityKey))
+    const rows = await listDevices(c.var.db, c.var.identityKey)
     return c.json({ status: 'success', devices: rows.map(listed) })
   })
   .post('/unregisterDevice', async (c) => {
     const { fcmToken } = validateBody(c, unregisterDeviceRequest)
-    await unregisterDevice(createDb(c.env.DB), canonicalCaller(c.var.identityKey), fcmToken)
+    await unregisterDevice(c.var.db, c.var.identityKey, fcmToken)
     return c.json({ status: 'success', message: 'Device unregistered from push notifications' })
   })
 

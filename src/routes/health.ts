@@ -1,6 +1,5 @@
 import { Hono } from 'hono'
 import pkg from '../../package.json'
-import { readConfig } from '../config'
 import { underPressure } from '../db/quotas'
 import type { AppEnv } from '../http/context'
 import { readFcmConfig } from '../push/fcm-config'
@@ -17,6 +16,6 @@ export const health = new Hono<AppEnv>().get('/health', (c) =>
     identityKey: c.var.serverKey.identityKey,
     version: pkg.version,
     push: readFcmConfig(c.env) === null ? 'off' : 'on',
-    storage: underPressure(readConfig(c.env)) ? 'pressure' : 'ok',
+    storage: underPressure(c.var.config) ? 'pressure' : 'ok',
   }),
 )

@@ -1,8 +1,6 @@
 import { Hono } from 'hono'
-import { createDb } from '../db/client'
 import { boxesOf } from '../db/messages'
 import type { AppEnv } from '../http/context'
-import { canonicalCaller } from '../validation/identity-key'
 import { validateBody } from '../validation/validate'
 
 /**
@@ -12,6 +10,6 @@ import { validateBody } from '../validation/validate'
  */
 export const listMessageBoxes = new Hono<AppEnv>().post('/listMessageBoxes', async (c) => {
   validateBody(c, () => ({})) // any JSON object; its fields are ignored
-  const boxes = await boxesOf(createDb(c.env.DB), canonicalCaller(c.var.identityKey), Date.now())
+  const boxes = await boxesOf(c.var.db, c.var.identityKey, Date.now())
   return c.json({ status: 'success', messageBoxes: boxes })
 })

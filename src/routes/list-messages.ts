@@ -1,19 +1,16 @@
 import { Hono } from 'hono'
-import { readConfig } from '../config'
-import { createDb } from '../db/client'
 import { type ListedMessage, listForRecipient } from '../db/messages'
 import type { AppEnv } from '../http/context'
-import { canonicalCaller } from '../validation/identity-key'
 import { listMessagesRequest } from '../validation/list-messages'
-import { utf8Length } from '../validation/text'
+import { utf8Length } from '../text'
 import { validateBody } from '../validation/validate'
 
 /** `POST /listMessages`: one page of the caller's own unexpired messages in one box, oldest first. */
 export const listMessages = new Hono<AppEnv>().post('/listMessages', async (c) => {
   const { messageBox, limit, offset } = validateBody(c, listMessagesRequest)
-  const me = canonicalCaller(c.var.identityKey)
-  const maxBytes = readConfig(c.env).maxListBodyBytes
-  const page = await listForRecipient(createDb(c.env.DB), me, messageBox, {
+  const me = c.var.identityKey
+  const maxBytes = c.var.config.maxListBodyBytes
+  const page = await listForRecipient(c.var.db, me, messageBox, {
     limit,
     offset,
     now: Date.now(),

@@ -1,6 +1,5 @@
 import { Hono } from 'hono'
 import { openApiDocument } from '../api/document'
-import { readConfig } from '../config'
 import type { AppEnv } from '../http/context'
 
 /** How long browsers and proxies may keep the public documentation (it changes only with a deploy). */
@@ -12,5 +11,5 @@ export const DOCS_CACHE_CONTROL = 'public, max-age=300'
  */
 export const openApi = new Hono<AppEnv>().get('/openapi.json', (c) => {
   c.header('cache-control', DOCS_CACHE_CONTROL)
-  return c.json(openApiDocument(readConfig(c.env)))
+  return c.json(openApiDocument(c.var.config))
 })

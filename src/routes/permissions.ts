@@ -1,11 +1,8 @@
 import { Hono } from 'hono'
-import { readConfig } from '../config'
-import { createDb } from '../db/client'
 import { getPermission, listPermissions, type PermissionRule, setPermission } from '../db/permissions'
 import type { AppEnv } from '../http/context'
 import { feeStatus } from '../permissions/fees'
 import { quoteSend } from '../permissions/quote'
-import { canonicalCaller } from '../validation/identity-key'
 import {
   getPermissionQuery,
   listPermissionsQuery,
@@ -21,27 +18,27 @@ import { validateBody, validateQuery } from '../validation/validate'
 export const permissionRoutes = new Hono<AppEnv>()
   .post('/permissions/set', async (c) => {
     const { messageBox, sender, recipientFee } = validateBody(c, setPermissionRequest)
-    const owner = canonicalCaller(c.var.identityKey)
-    await setPermission(createDb(c.env.DB), { owner, messageBox, sender }, recipientFee, Date.now())
+    const owner = c.var.identityKey
+    await setPermission(c.var.db, { owner, messageBox, sender }, recipientFee, Date.now())
     return c.json({ status: 'success', description: describeRule(messageBox, sender, recipientFee) })
   })
   .get('/permissions/get', async (c) => {
     const { messageBox, sender } = validateQuery(c, getPermissionQuery)
-    const owner = canonicalCaller(c.var.identityKey)
-    const rule = await getPermission(createDb(c.env.DB), { owner, messageBox, sender })
+    const owner = c.var.identityKey
+    const rule = await getPermission(c.var.db, { owner, messageBox, sender })
     const description = rule ? 'Permission found.' : 'No permission is set for this box and sender.'
     return c.json({ status: 'success', description, permission: rule && ruleBody(rule) })
   })
   .get('/permissions/list', async (c) => {
     const page = validateQuery(c, listPermissionsQuery)
-    const owner = canonicalCaller(c.var.identityKey)
-    const { rules, totalCount } = await listPermissions(createDb(c.env.DB), owner, page)
+    const owner = c.var.identityKey
+    const { rules, totalCount } = await listPermissions(c.var.db, owner, page)
     return c.json({ status: 'success', permissions: rules.map(listedRule), totalCount })
   })
   .get('/permissions/quote', async (c) => {
     const query = validateQuery(c, quoteQuery)
-    const sender = canonicalCaller(c.var.identityKey)
-    return c.json(await quoteSend(createDb(c.env.DB), readConfig(c.env), sender, query))
+    const sender = c.var.identityKey
+    return c.json(await quoteSend(c.var.db, c.var.config, sender, query))
   })
 
 /** A rule on the wire: `status` spelled out, times as ISO strings. */

@@ -3,16 +3,16 @@ import type { DeliveryResult } from '../db/messages'
 import { runSend } from '../delivery/send-pipeline'
 import type { AppEnv } from '../http/context'
 import { networkId } from '../http/client-network'
-import { canonicalCaller } from '../validation/identity-key'
 import { sendMessageRequest } from '../validation/send-message'
 import { validateBody } from '../validation/validate'
 
 /** `POST /sendMessage`: stores one body for every recipient or for none (contract.md). */
 export const sendMessage = new Hono<AppEnv>().post('/sendMessage', async (c) => {
   const request = validateBody(c, sendMessageRequest)
-  const sender = canonicalCaller(c.var.identityKey)
+  const sender = c.var.identityKey
   const network = await networkId(c.var.serverKey.networkKey, c.req.header('cf-connecting-ip') ?? null)
-  const results = await runSend(c.env, request, { sender, network }, (work) => c.executionCtx.waitUntil(work))
+  const scope = { env: c.env, config: c.var.config, db: c.var.db, serverKey: c.var.serverKey }
+  const results = await runSend(scope, request, { sender, network }, (work) => c.executionCtx.waitUntil(work))
   return c.json(sentBody(results))
 })
 

@@ -1,11 +1,12 @@
 import { Hono } from 'hono'
 import type { Env } from '../env'
 import { createConnectionId, isConnectionId } from '../live/connection-id'
-import { limitHandshakes } from '../middleware/brc104-auth/rate-limit'
-import type { ServerKeyVariables } from '../http/context'
-import { engineError, liveConnection } from '../objects/live-connection'
+import { limitHandshakes } from '../http/handshake-limit'
+import type { RequestScopeVariables, ServerKeyVariables } from '../http/context'
+import { engineError } from '../live/engine-error'
+import { liveConnection } from '../objects/stubs'
 
-type SocketIoEnv = { Bindings: Env; Variables: ServerKeyVariables }
+type SocketIoEnv = { Bindings: Env; Variables: ServerKeyVariables & RequestScopeVariables }
 
 /**
  * `/socket.io/`: Engine.IO v4 for live delivery (contract.md "Live delivery"). Public at this level (the
@@ -27,7 +28,7 @@ export const socketIo = new Hono<SocketIoEnv>().on(['GET', 'POST'], '/socket.io/
   let action: 'open' | 'poll' | 'post' | 'upgrade'
   if (sid === null) {
     if (c.req.method !== 'GET') return engineError(2, 'Bad handshake method')
-    await limitHandshakes(c.env, c.req.raw)
+    await limitHandshakes(c.env, c.var.config.handshakeRateLimit, c.req.raw)
     sid = await createConnectionId(key.nonceKey)
     action = 'open'
   } else {

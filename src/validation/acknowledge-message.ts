@@ -1,6 +1,7 @@
 import { isJsonObject } from '../http/json-body'
 import type { Fields } from './field'
-import { isAbsent, isWellFormed } from './text'
+import { isWellFormed } from '../text'
+import { isAbsent } from './text'
 import { invalid, type Validator } from './validate'
 
 /** A valid `/acknowledgeMessage` request: distinct ids, integers turned into their decimal strings. */

@@ -1,6 +1,7 @@
 import { isJsonObject } from '../http/json-body'
 import type { Fields } from './field'
-import { isAbsent, isBoundedText, isWellFormed, utf8Length } from './text'
+import { isBoundedText, isWellFormed, utf8Length } from '../text'
+import { isAbsent } from './text'
 import { invalid, type Validator } from './validate'
 
 /** The platforms FCM serves, as the reference and the real client spell them. */

@@ -32,11 +32,3 @@ export function canonicalIdentityKey(value: unknown): string | null {
     return null
   }
 }
-
-/**
- * The authenticated caller's key as messages store it. BRC-104 already proved the key valid, so only
- * its spelling can differ from the canonical form (a client may sign with an uncompressed key).
- */
-export function canonicalCaller(identityKey: string): string {
-  return canonicalIdentityKey(identityKey) ?? identityKey
-}

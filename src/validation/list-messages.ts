@@ -1,6 +1,7 @@
 import { isJsonObject } from '../http/json-body'
 import type { Fields } from './field'
-import { isAbsent, MESSAGE_BOX_RULE, messageBoxName, messageBoxSchema } from './text'
+import { MESSAGE_BOX_RULE, messageBoxName } from '../text'
+import { isAbsent, messageBoxSchema } from './text'
 import { invalid, type Validator } from './validate'
 
 /** A valid `/listMessages` request, defaults applied. */

@@ -1,8 +1,9 @@
 import { isJsonObject } from '../http/json-body'
-import { MAX_FEE } from '../permissions/fees'
+import { MAX_FEE } from '../config'
 import type { Fields } from './field'
 import { canonicalIdentityKey, identityKeySchema } from './identity-key'
-import { isAbsent, RULE_BOX_RULE, ruleBoxName, ruleBoxSchema } from './text'
+import { RULE_BOX_RULE, ruleBoxName } from '../text'
+import { isAbsent, ruleBoxSchema } from './text'
 import { invalid, type Validator } from './validate'
 
 /** A valid `/permissions/set` request; `sender` null sets the box-wide rule. */

@@ -2,16 +2,8 @@ import type { Config } from '../config'
 import { isJsonObject } from '../http/json-body'
 import { type Fields, type JsonSchema, objectSchema } from './field'
 import { canonicalIdentityKey, identityKeySchema } from './identity-key'
-import {
-  isAbsent,
-  isBoundedText,
-  isNonBlankString,
-  isWellFormed,
-  MESSAGE_BOX_RULE,
-  messageBoxName,
-  messageBoxSchema,
-  utf8Length,
-} from './text'
+import { isBoundedText, isWellFormed, MESSAGE_BOX_RULE, messageBoxName, utf8Length } from '../text'
+import { isAbsent, isNonBlankString, messageBoxSchema } from './text'
 import { invalid, type Validator } from './validate'
 
 /** A valid `/sendMessage` request: canonical recipients, each with its client id (null: generate one). */

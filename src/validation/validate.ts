@@ -1,5 +1,5 @@
 import type { Context } from 'hono'
-import { readConfig, type Config } from '../config'
+import type { Config } from '../config'
 import type { AppEnv } from '../http/context'
 import { type RelayErrorCode, RelayError } from '../errors'
 import { parseJsonBody } from '../http/json-body'
@@ -16,7 +16,7 @@ export type Validator<T, Input = unknown> = (input: Input, config: Config) => T
  * @throws RelayError('ERR_INVALID_JSON') or whatever the validator throws.
  */
 export function validateBody<T>(c: Context<AppEnv>, validator: Validator<T>): T {
-  return validator(parseJsonBody(c.var.rawBody), readConfig(c.env))
+  return validator(parseJsonBody(c.var.rawBody), c.var.config)
 }
 
 /** A failed check: validators `throw invalid(code, why)`. */
@@ -29,5 +29,5 @@ export function invalid(code: RelayErrorCode, description: string): RelayError {
  * @throws whatever the validator throws.
  */
 export function validateQuery<T>(c: Context<AppEnv>, validator: Validator<T, URLSearchParams>): T {
-  return validator(new URL(c.req.url).searchParams, readConfig(c.env))
+  return validator(new URL(c.req.url).searchParams, c.var.config)
 }

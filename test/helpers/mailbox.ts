@@ -1,5 +1,6 @@
 import { env, runInDurableObject } from 'cloudflare:test'
-import { type Mailbox, mailbox } from '../../src/objects/mailbox'
+import type { Mailbox } from '../../src/objects/mailbox'
+import { mailbox } from '../../src/objects/stubs'
 
 /** Runs `fn` inside the real Mailbox Durable Object of `identityKey`, with its storage at hand. */
 export function inMailbox<R>(

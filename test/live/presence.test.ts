@@ -1,6 +1,8 @@
 import { env } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
 import { readConfig } from '../../src/config'
+import { loadServerKey } from '../../src/crypto/server-key'
+import { createDb } from '../../src/db/client'
 import { runSend } from '../../src/delivery/send-pipeline'
 import { sendMessageRequest } from '../../src/validation/send-message'
 import { newClient } from '../helpers/client'
@@ -17,6 +19,16 @@ async function isPresent(identityKey: string): Promise<boolean> {
 }
 
 /** `env` with its Mailbox namespace counting the identities a caller asks for. */
+/** What runSend needs, over `relayEnv`, as the send route gives it. */
+async function sendScope(relayEnv: typeof env) {
+  return {
+    env: relayEnv,
+    config: readConfig(relayEnv),
+    db: createDb(relayEnv.DB),
+    serverKey: await loadServerKey(relayEnv.SERVER_PRIVATE_KEY),
+  }
+}
+
 function countingMailboxes(asked: string[]): typeof env {
   const namespace = new Proxy(env.MAILBOX, {
     get(target, property) {
@@ -57,7 +69,7 @@ describe('live presence: which recipients a send calls to push', () => {
     const asked: string[] = []
     const background: Promise<unknown>[] = []
     const results = await runSend(
-      countingMailboxes(asked),
+      await sendScope(countingMailboxes(asked)),
       request,
       { sender: newClient().identityKey, network: 'test-network' },
       (work) => background.push(work),
@@ -80,7 +92,7 @@ describe('live presence: which recipients a send calls to push', () => {
       const asked: string[] = []
       const background: Promise<unknown>[] = []
       await runSend(
-        countingMailboxes(asked),
+        await sendScope(countingMailboxes(asked)),
         request,
         { sender: newClient().identityKey, network: 'test-network' },
         (work) => background.push(work),

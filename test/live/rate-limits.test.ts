@@ -1,7 +1,7 @@
 import { PrivateKey } from '@bsv/sdk'
 import { env, SELF } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
-import { mailbox } from '../../src/objects/mailbox'
+import { mailbox } from '../../src/objects/stubs'
 import { newClient } from '../helpers/client'
 import { expectResponse } from '../helpers/messages'
 import { inMailbox } from '../helpers/mailbox'

@@ -1,6 +1,6 @@
 import { PrivateKey, Utils } from '@bsv/sdk'
 import { describe, expect, it } from 'vitest'
-import { mailbox } from '../../src/objects/mailbox'
+import { mailbox } from '../../src/objects/stubs'
 import { env } from 'cloudflare:test'
 import { clientKey } from '../../src/http/client-network'
 import { type FetchLike, newClient } from '../helpers/client'

@@ -1,7 +1,7 @@
 import { env } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
 import { loadServerKey } from '../../src/crypto/server-key'
-import { createServerNonce } from '../../src/middleware/brc104-auth/server-nonce'
+import { createServerNonce } from '../../src/brc103/server-nonce'
 import { lastGeneralRequest, newClient, resend } from '../helpers/client'
 import { inMailbox } from '../helpers/mailbox'
 import { probeApp } from '../helpers/probe-app'

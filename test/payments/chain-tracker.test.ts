@@ -1,5 +1,7 @@
 import { env } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
+import type { Env } from '../../src/env'
+import { readConfig } from '../../src/config'
 import { chainTrackerFor, HttpChainTracker, TrackerUnavailable } from '../../src/payments/chain-tracker'
 import { fakeChainTracker, randomHeight } from '../helpers/payments-tracker'
 
@@ -105,6 +107,8 @@ describe('HttpChainTracker', () => {
 
   it('chainTrackerFor keeps one tracker (and its cache) per base URL, WhatsOnChain mainnet by default', () => {
     expect(chainTrackerFor(env.CHAIN_TRACKER_URL)).toBe(chainTrackerFor(env.CHAIN_TRACKER_URL))
-    expect(chainTrackerFor(undefined).baseUrl).toBe('https://api.whatsonchain.com/v1/bsv/main')
+    // Unset, the URL is WhatsOnChain's mainnet API (src/config.ts's default).
+    const { CHAIN_TRACKER_URL: _, ...unset } = env
+    expect(readConfig(unset as Env).chainTrackerUrl).toBe('https://api.whatsonchain.com/v1/bsv/main')
   })
 })

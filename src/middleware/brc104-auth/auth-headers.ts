@@ -1,8 +1,7 @@
 import { base64Bytes, hexBytes } from '../../crypto/encoding'
 import { RelayError } from '../../errors'
-import { SERVER_NONCE_BYTES } from './server-nonce'
-
-export const AUTH_VERSION = '0.1'
+import { AUTH_VERSION, isCompressedKeyHex, MAX_DER, MIN_DER } from '../../brc103/wire'
+import { SERVER_NONCE_BYTES } from '../../brc103/server-nonce'
 
 /** The `x-bsv-auth-*` headers of a general request, checked for shape only (no crypto yet). */
 export interface AuthHeaders {
@@ -15,16 +14,6 @@ export interface AuthHeaders {
   requestId: Uint8Array
   signature: Uint8Array
 }
-
-const COMPRESSED_KEY = /^0[23][0-9a-fA-F]{64}$/
-
-/** Whether `text` has the shape of a compressed public key in hex (whether it is on the curve is the signer's check). */
-export function isCompressedKeyHex(text: string): boolean {
-  return COMPRESSED_KEY.test(text)
-}
-/** A DER secp256k1 signature is 8..72 bytes. */
-export const MIN_DER = 8
-export const MAX_DER = 72
 
 /** Whether a request carries BRC-104 auth at all (the header the reference middleware looks for). */
 export function hasAuthHeaders(headers: Headers): boolean {
@@ -45,7 +34,7 @@ export function parseAuthHeaders(headers: Headers): AuthHeaders {
     )
   }
   const identityKey = headers.get('x-bsv-auth-identity-key') ?? ''
-  if (!COMPRESSED_KEY.test(identityKey))
+  if (!isCompressedKeyHex(identityKey))
     malformed('x-bsv-auth-identity-key must be a 33-byte compressed public key in hex')
 
   const nonce = headers.get('x-bsv-auth-nonce') ?? ''

@@ -4,16 +4,19 @@ import { answerInitialRequest, invalidHandshake, requireIdentityKey } from '../.
 import { base64Bytes, randomBytes, toBase64 } from '../../crypto/encoding'
 import type { ServerKey } from '../../crypto/server-key'
 import type { Env } from '../../env'
-import { RelayError } from '../../errors'
+import { rateLimited, RelayError } from '../../errors'
 import { isJsonObject, parseJsonBody } from '../../http/json-body'
-import { mailbox } from '../../objects/mailbox'
-import type { RawBodyVariables, ServerKeyVariables } from '../../http/context'
-import { AUTH_VERSION, MAX_DER, MIN_DER } from './auth-headers'
-import { limitHandshakes, rateLimited } from './rate-limit'
-import { isServerNonce } from './server-nonce'
+import { mailbox } from '../../objects/stubs'
+import type { RawBodyVariables, RequestScopeVariables, ServerKeyVariables } from '../../http/context'
+import { AUTH_VERSION, MAX_DER, MIN_DER } from '../../brc103/wire'
+import { limitHandshakes } from '../../http/handshake-limit'
+import { isServerNonce } from '../../brc103/server-nonce'
 import { claimNonce, sessionNotFound, withSessionStore } from './session-errors'
 
-type HandshakeEnv = { Bindings: Env; Variables: RawBodyVariables & ServerKeyVariables }
+type HandshakeEnv = {
+  Bindings: Env
+  Variables: RawBodyVariables & ServerKeyVariables & RequestScopeVariables
+}
 type AuthMessage = Record<string, unknown>
 
 const utf8 = new TextEncoder()
@@ -24,7 +27,7 @@ const utf8 = new TextEncoder()
  */
 export const handshake = new Hono<HandshakeEnv>().post('/.well-known/auth', async (c) => {
   // First and cheapest: the per-IP handshake limit, before any parsing or crypto.
-  await limitHandshakes(c.env, c.req.raw)
+  await limitHandshakes(c.env, c.var.config.handshakeRateLimit, c.req.raw)
   const message = parseJsonBody(c.var.rawBody)
   if (!isJsonObject(message)) invalid('The handshake body must be a JSON object.')
   if (message.version !== AUTH_VERSION) {

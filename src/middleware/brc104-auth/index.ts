@@ -1,14 +1,14 @@
 import { createMiddleware } from 'hono/factory'
 import type { Env } from '../../env'
 import { renderError } from '../../http/error-response'
-import { mailbox } from '../../objects/mailbox'
+import { mailbox } from '../../objects/stubs'
 import type {
   AuthVariables,
   RawBodyVariables,
   RequestLogVariables,
   ServerKeyVariables,
 } from '../../http/context'
-import { rateLimited } from './rate-limit'
+import { rateLimited } from '../../errors'
 import { signResponse } from './sign-response'
 import { verifyRequest } from './verify-request'
 

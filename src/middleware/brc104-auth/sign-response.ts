@@ -1,6 +1,6 @@
 import { randomBytes, toBase64, toHex } from '../../crypto/encoding'
 import type { ServerKey } from '../../crypto/server-key'
-import { AUTH_VERSION } from './auth-headers'
+import { AUTH_VERSION } from '../../brc103/wire'
 import { responsePreimage, signedResponseHeaders } from './payload'
 import type { VerifiedRequest } from './verify-request'
 

@@ -3,7 +3,7 @@ import { RelayError } from '../../errors'
 import type { ClaimResult } from '../../objects/session-store'
 import { hasAuthHeaders, parseAuthHeaders } from './auth-headers'
 import { requestPreimage, signedRequestHeaders } from './payload'
-import { isServerNonce } from './server-nonce'
+import { isServerNonce } from '../../brc103/server-nonce'
 import { claimNonce, sessionNotFound } from './session-errors'
 
 /** What a verified request proves: who sent it, and what its response must be signed for. */

@@ -1,11 +1,12 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
-import { randomBytes } from 'node:crypto'
 import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { PrivateKey } from '@bsv/sdk'
+// @ts-expect-error a plain .mjs module of the project's scripts, without type declarations
+import { newPrivateKeyHex } from '../../../scripts/dev-key.mjs'
 
 /** The project root: npm scripts, and so vitest, run from there. */
 const ROOT = process.cwd()
@@ -13,7 +14,6 @@ const WRANGLER_BIN = resolve(
   createRequire(join(ROOT, 'package.json')).resolve('wrangler/package.json'),
   '../bin/wrangler.js',
 )
-const CURVE_ORDER = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n
 
 /** Quiet, offline-safe, prompt-free wrangler (platform.md gotcha 6). */
 const WRANGLER_ENV = {
@@ -60,7 +60,7 @@ export function createRelayState(): RelayState {
       throw new Error(`wrangler d1 migrations apply failed (${run.status}):\n${run.stdout}\n${run.stderr}`)
     }
   }
-  const serverPrivateKey = randomPrivateKeyHex()
+  const serverPrivateKey = newPrivateKeyHex()
   installExitHook()
   liveStates.add(persistTo)
   return {
@@ -234,14 +234,6 @@ function groupAlive(pid: number): boolean {
 function hasMigrations(): boolean {
   const dir = join(ROOT, 'migrations')
   return existsSync(dir) && readdirSync(dir).some((name) => name.endsWith('.sql'))
-}
-
-function randomPrivateKeyHex(): string {
-  for (;;) {
-    const hex = randomBytes(32).toString('hex')
-    const k = BigInt('0x' + hex)
-    if (k > 0n && k < CURVE_ORDER) return hex
-  }
 }
 
 /** A port free on 127.0.0.1 right now. */

@@ -1,7 +1,9 @@
-import { readConfig } from '../../config'
-import type { Env } from '../../env'
-import { RelayError } from '../../errors'
-import { clientKey } from '../../http/client-network'
+import type { Env } from '../env'
+import { RelayError, rateLimited } from '../errors'
+import { clientKey } from './client-network'
+
+// The per-IP handshake budget, shared by both transports: HTTP handshakes, live connections' opens, and
+// BRC-103 handshakes inside a socket.
 
 /**
  * The Workers Rate Limiting binding's window for HANDSHAKE_RATE_LIMITER (wrangler.toml `[[ratelimits]]`
@@ -9,22 +11,14 @@ import { clientKey } from '../../http/client-network'
  */
 export const HANDSHAKE_RATE_PERIOD_SECONDS = 60
 
-/** A 429 ERR_RATE_LIMITED carrying the limit and the wait, for the body. */
-export function rateLimited(limit: number, retryAfterSeconds: number, what: string): RelayError {
-  return new RelayError('ERR_RATE_LIMITED', `Too many ${what}; retry after ${retryAfterSeconds} s.`, {
-    limit,
-    retryAfter: retryAfterSeconds,
-  })
-}
-
 /**
  * Counts one handshake against the caller's IP (`CF-Connecting-IP`, IPv6 by its /64, which one
  * subscriber typically holds whole) with the HANDSHAKE_RATE_LIMITER binding. See {@link limitHandshakesFrom}.
  * @throws RelayError ERR_RATE_LIMITED (429, with `retryAfter`) over the limit; ERR_SERVER_MISCONFIGURED
  *   when the limit is on but the binding is missing.
  */
-export async function limitHandshakes(env: Env, request: Request): Promise<void> {
-  await limitHandshakesFrom(env, readConfig(env).handshakeRateLimit, clientAddress(request))
+export async function limitHandshakes(env: Env, limit: number, request: Request): Promise<void> {
+  await limitHandshakesFrom(env, limit, clientAddress(request))
 }
 
 /** The rate-limit key of the request's client address ({@link clientKey}), or null without one. */

@@ -1,4 +1,4 @@
-import { base64Bytes, randomBytes, toBase64 } from '../../crypto/encoding'
+import { base64Bytes, randomBytes, toBase64 } from '../crypto/encoding'
 
 /**
  * Server session nonces `S = base64(r16 ‖ HMAC-SHA256(key, r16 ‖ identityKey))`: 48 bytes, as the next
