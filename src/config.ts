@@ -117,7 +117,7 @@ export function readConfig(env: Env): Config {
     maxDevicesPerIdentity: integerVar(env, 'MAX_DEVICES_PER_IDENTITY', 20, 1),
     chainTrackerUrl: urlVar(env, 'CHAIN_TRACKER_URL', DEFAULT_CHAIN_TRACKER_URL),
     arcUrl: urlVar(env, 'ARC_URL', DEFAULT_ARC_URL),
-    // The client's timer is interval + timeout; Node fires a timer above 2^31-1 ms at once (live-protocol.md §1.1).
+    // The client's timer is interval + timeout; Node fires a timer above 2^31-1 ms at once (docs/live-protocol.md §1.1).
     livePingIntervalMs: integerVar(env, 'LIVE_PING_INTERVAL_MS', 90_000, 1000, MAX_TIMER_MS / 2),
     livePingTimeoutMs: integerVar(env, 'LIVE_PING_TIMEOUT_MS', 20_000, 1000, MAX_TIMER_MS / 2),
     liveAuthTimeoutMs: integerVar(env, 'LIVE_AUTH_TIMEOUT_MS', 15_000, 1000),

@@ -3,7 +3,7 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status'
 
 /**
  * Every error code the relay sends. Codes are the reference server's where it has one, because
- * clients match on them (see ../shared/docs/contract.md).
+ * clients match on them (see docs/contract.md).
  */
 export type RelayErrorCode =
   // authentication (unsigned responses, no handler ran)

@@ -39,7 +39,7 @@ export function isBoundedText(text: string, maxBytes: number): boolean {
   return bytes >= 1 && bytes <= maxBytes && !CONTROL.test(text) && isWellFormed(text)
 }
 
-/** The longest `messageBox` name, in UTF-8 bytes after trimming (README, "Limits"). */
+/** The longest `messageBox` name, in UTF-8 bytes after trimming (docs/contract.md "Limits"). */
 export const MAX_MESSAGE_BOX_BYTES = 128
 
 /**
@@ -48,7 +48,7 @@ export const MAX_MESSAGE_BOX_BYTES = 128
  */
 export const ALL_BOXES = '*'
 
-// Characters that let one box name pass for another (README, "Limits"): controls (Cc), format
+// Characters that let one box name pass for another (docs/contract.md "Limits"): controls (Cc), format
 // characters such as zero-width joiners and bidi overrides (Cf), line and paragraph separators (Zl, Zp),
 // private use (Co) and unassigned code points, noncharacters included (Cn). Which code points are
 // unassigned is the runtime's Unicode version: a name using a character newer than it is refused.
@@ -69,7 +69,7 @@ export function messageBoxName(value: unknown): string | null {
 
 /**
  * A box name as a permission rule or a quote takes it: any name `messageBoxName` accepts, or `*`, the rule
- * over all of the owner's boxes (contract.md "Identities are free").
+ * over all of the owner's boxes (docs/contract.md "Identities are free").
  */
 export function ruleBoxName(value: unknown): string | null {
   return typeof value === 'string' && value.trim() === ALL_BOXES ? ALL_BOXES : messageBoxName(value)

@@ -4,7 +4,7 @@ import { startFakeArc } from './fakes/arc'
 import { startFakeChainTracker } from './fakes/chain-tracker'
 import { startFakeFcm } from './fakes/fake-fcm'
 
-/** The §13.1 vector key of protocol.md (0x11 × 32 bytes), so live responses can be checked against vectors. */
+/** The §13.1 vector key of docs/protocol.md (0x11 × 32 bytes), so live responses can be checked against vectors. */
 export const TEST_SERVER_PRIVATE_KEY = '11'.repeat(32)
 
 // .ci/run sets VITEST_REPORT_DIR to collect a JSON report per suite and print `N passed, N failed`.

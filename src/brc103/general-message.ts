@@ -11,7 +11,7 @@ export interface SocketSession {
   serverNonce: string
 }
 
-/** What a general message carries on the live socket: `{"eventName":…,"data":…}` (live-protocol.md §3.3). */
+/** What a general message carries on the live socket: `{"eventName":…,"data":…}` (docs/live-protocol.md §3.3). */
 export interface LiveEvent {
   eventName: string
   data: unknown

@@ -18,7 +18,7 @@ export interface SessionOpening {
 /**
  * The relay's answer to a BRC-103 `initialRequest`, for both transports (HTTP `/.well-known/auth` and the
  * live socket's `authMessage`): a fresh server nonce for the caller, and our signature over
- * `clientNonce ‖ serverNonce` with keyID `"<clientNonce> <serverNonce>"` (protocol.md §2). Signing first
+ * `clientNonce ‖ serverNonce` with keyID `"<clientNonce> <serverNonce>"` (docs/protocol.md §2). Signing first
  * also proves the identity key is a point on the curve before the caller stores anything.
  * @throws RelayError('ERR_INVALID_HANDSHAKE') when the request is malformed.
  */

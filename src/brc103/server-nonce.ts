@@ -3,7 +3,7 @@ import { base64Bytes, randomBytes, toBase64 } from '../crypto/encoding'
 /**
  * Server session nonces `S = base64(r16 ‖ HMAC-SHA256(key, r16 ‖ identityKey))`: 48 bytes, as the next
  * SDK requires of `initialResponse.initialNonce` (so `S` cannot also carry the client's nonce: the session
- * record stays, protocol.md §5.2), microseconds to make and check with WebCrypto (§5.3).
+ * record stays, docs/protocol.md §5.2), microseconds to make and check with WebCrypto (§5.3).
  *
  * The MAC covers the identity the nonce was issued for, so an `S` is worthless for any other identity:
  * a request or certificateRequest naming another key fails here, before storage is touched. It is still

@@ -14,7 +14,7 @@ import {
 } from './brc42'
 import { LruCache } from './lru'
 
-/** BRC-43 invoice prefix of every BRC-104 signature: protocol `[2, "auth message signature"]` (protocol.md §1.1). */
+/** BRC-43 invoice prefix of every BRC-104 signature: protocol `[2, "auth message signature"]` (docs/protocol.md §1.1). */
 const INVOICE_PREFIX = '2-auth message signature-'
 /** `KeyDeriver.computeInvoiceNumber` refuses keyIDs outside 1..800 UTF-16 code units. */
 const MAX_KEY_ID_LENGTH = 800
@@ -49,7 +49,7 @@ export interface AuthSignerOptions {
 
 /**
  * The server's side of BRC-104 signatures on @noble/curves: BRC-42 child keys per counterparty and
- * keyID, ECDSA over a single SHA-256 of the data, RFC 6979, low-S, DER (protocol.md §1.2): the same
+ * keyID, ECDSA over a single SHA-256 of the data, RFC 6979, low-S, DER (docs/protocol.md §1.2): the same
  * bytes `ProtoWallet.createSignature` produces and the same verdicts `verifySignature` gives.
  * The ECDH secret with each counterparty is computed once and kept in a bounded LRU.
  * Build it inside a request, once per isolate: it probes the CSPRNG, which Workers forbid at module scope.

@@ -2,7 +2,7 @@ import type { WeierstrassPoint } from '@noble/curves/abstract/weierstrass.js'
 import { secp256k1 } from '@noble/curves/secp256k1.js'
 
 /**
- * BRC-42 key derivation exactly as @bsv/sdk 2.1.0 does it (protocol.md §1.2), on @noble/curves:
+ * BRC-42 key derivation exactly as @bsv/sdk 2.1.0 does it (docs/protocol.md §1.2), on @noble/curves:
  * `h = HMAC-SHA256(key = compressed(sk·PK) [33 bytes], msg = invoice)`,
  * `childPriv = sk + h mod n`, `childPub = PK + h·G`.
  */
@@ -59,16 +59,6 @@ export async function deriveChildPrivate(
 ): Promise<bigint> {
   const h = await invoiceScalar(await importSharedSecret(sharedSecret(privateKey, counterparty)), invoice)
   return Fn.create(privateKey + h)
-}
-
-/** `PublicKey.deriveChild(sk, invoice)`: the counterparty's child public key as we derive it. */
-export async function deriveChildPublic(
-  privateKey: bigint,
-  counterparty: CurvePoint,
-  invoice: string,
-): Promise<CurvePoint> {
-  const h = await invoiceScalar(await importSharedSecret(sharedSecret(privateKey, counterparty)), invoice)
-  return h === 0n ? counterparty : counterparty.add(Point.BASE.multiply(h))
 }
 
 export function bytesToBigInt(bytes: Uint8Array): bigint {

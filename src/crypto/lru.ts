@@ -23,10 +23,6 @@ export class LruCache<K, V> {
     return value
   }
 
-  has(key: K): boolean {
-    return this.entries.has(key)
-  }
-
   /** Stores `value` as the most recently used entry, evicting the least recently used beyond capacity. */
   set(key: K, value: V): void {
     this.entries.delete(key)

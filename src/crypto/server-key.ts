@@ -9,7 +9,7 @@ export interface ServerKey {
   /** The private key itself, 64 lowercase hex characters: what paid delivery's BRC-29 outputs are derived for. */
   privateKeyHex: string
   signer: AuthSigner
-  /** HMAC-SHA256 key for server session nonces (protocol.md §5.3), derived from the private key. */
+  /** HMAC-SHA256 key for server session nonces (docs/protocol.md §5.3), derived from the private key. */
   nonceKey: CryptoKey
   /** HMAC-SHA256 key under which client networks are stored (src/http/client-network.ts). */
   networkKey: CryptoKey

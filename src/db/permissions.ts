@@ -143,7 +143,7 @@ export function ruleVerdictsQuery(db: Db, owners: string[], messageBox: string, 
 /**
  * The fee of `owner`'s rule for `sender` sending into `messageBox` as a scalar subquery (NULL: no rule):
  * the one definition of "which rule applies", for the lookup above and for a send's write (src/db/messages.ts).
- * Most specific first (contract.md "Identities are free"): (box, sender) > (`*`, sender) > (box, everyone) >
+ * Most specific first (docs/contract.md "Identities are free"): (box, sender) > (`*`, sender) > (box, everyone) >
  * (`*`, everyone). Four lookups in the table's key (owner, box, sender).
  */
 export function ruleFeeOf(owner: SQL, messageBox: string, sender: string): SQL {

@@ -7,7 +7,7 @@ import { allowedBy } from './permissions'
 import { guardStorage } from './storage-errors'
 
 /**
- * What any one identity, any one client network and all strangers together may have waiting (contract.md
+ * What any one identity, any one client network and all strangers together may have waiting (docs/contract.md
  * limits table and "Identities are free"). Each quota is enforced twice: read before the write, to answer
  * with the right code, and again inside the write itself, so concurrent sends cannot overshoot it
  * (src/db/messages.ts).

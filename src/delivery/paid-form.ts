@@ -35,7 +35,7 @@ export interface SettledForm {
 }
 
 /**
- * Check 10c and the stored form (contract.md "Payments"). Nothing owed: the body as validated (a `payment`
+ * Check 10c and the stored form (docs/contract.md "Payments"). Nothing owed: the body as validated (a `payment`
  * that came along is neither verified nor stored). Something owed: the payment is verified, and each recipient's stored
  * body is the reference's wrapper `{"message":…,"payment":{"tx","description","outputs"}}` carrying only its
  * own outputs (never the relay's output 0). The common part is stored once; each recipient's outputs and
@@ -62,7 +62,7 @@ export async function settleStoredForm(
 }
 
 /**
- * The last check before a paid send is stored: the network takes its transaction (contract.md "Payments").
+ * The last check before a paid send is stored: the network takes its transaction (docs/contract.md "Payments").
  * @throws RelayError 409 ERR_PAYMENT_DOUBLE_SPENT, 400 ERR_INVALID_PAYMENT or 503 ERR_PAYMENT_UNAVAILABLE.
  */
 export async function broadcastSettled(settled: SettledForm, broadcaster: Broadcaster): Promise<void> {

@@ -28,7 +28,7 @@ export function clientKey(ip: string): string {
 const LOOPBACK = '127.0.0.1'
 
 /**
- * The client network of an address, as the quotas count senders (contract.md "One network is one
+ * The client network of an address, as the quotas count senders (docs/contract.md "One network is one
  * sender"): IPv4 by its /24, IPv6 by its /48, which one subscriber or small site typically holds whole.
  */
 export function networkPrefix(ip: string | null): string {

@@ -1,12 +1,12 @@
 import { decodePacket, decodePayload, encodePacket, encodePayload, type Packet } from 'engine.io-parser'
 
 /**
- * Engine.IO v4 framing through its own parser (live-protocol.md §1). This protocol is text only: a
+ * Engine.IO v4 framing through its own parser (docs/live-protocol.md §1). This protocol is text only: a
  * binary packet is never sent, and one received is dropped by the caller (its type is not handled).
  */
 export type EnginePacket = Packet
 
-/** What the open packet advertises; the client honours every field (live-protocol.md §1.1). */
+/** What the open packet advertises; the client honours every field (docs/live-protocol.md §1.1). */
 export interface OpenOptions {
   sid: string
   /** `["websocket"]` on a polling connection; `[]` once on WebSocket. */

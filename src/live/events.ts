@@ -36,7 +36,7 @@ export interface EventContext {
 }
 
 /**
- * The MessageBox application events (contract.md "Live delivery"; live-protocol.md §4). Unknown events
+ * The MessageBox application events (docs/contract.md "Live delivery"; docs/live-protocol.md §4). Unknown events
  * are ignored; every refusal is answered with the event the client listens for, so a refused send costs
  * the client an HTTP fallback, not its 10 s wait. Events over the rate limit are dropped, except a send,
  * which is refused (429 ERR_RATE_LIMITED) so its HTTP fallback meets the same limit.

@@ -1,7 +1,7 @@
 import type { RateLease } from '../objects/request-rate'
 
 /**
- * A live connection's share of its identity's REQUEST_RATE_LIMIT (contract.md: one budget per identity,
+ * A live connection's share of its identity's REQUEST_RATE_LIMIT (docs/contract.md: one budget per identity,
  * shared by HTTP requests and socket events over all of its connections). The window is the identity's
  * Mailbox's; the connection takes a few requests of it at a time (a lease) and admits events from that
  * share without a call, asking again only when it is spent. Once the Mailbox refuses, events are refused

@@ -2,14 +2,14 @@ import { encodePollingBody, type EnginePacket } from './engine-io'
 
 /**
  * The long-polling side of one connection, in memory: packets waiting for the client, and the one GET
- * the server holds until it has something to say (live-protocol.md §1.2). Memory is enough: while a
+ * the server holds until it has something to say (docs/live-protocol.md §1.2). Memory is enough: while a
  * client polls, a request is always in flight, so the object is not evicted.
  */
 export class PollingOutbox {
   private readonly queue: EnginePacket[] = []
   private held: ((body: string) => void) | null = null
   private timer: ReturnType<typeof setTimeout> | undefined
-  /** Set once the client probed a WebSocket: from then on no GET is held (live-protocol.md §1.3 rule 2). */
+  /** Set once the client probed a WebSocket: from then on no GET is held (docs/live-protocol.md §1.3 rule 2). */
   private upgrading = false
 
   /** Queues packets and answers the held GET with them, if one is waiting. */

@@ -1,4 +1,4 @@
-/** What a live push carries: the `sendMessage-<R>-<box>` event's data (README, "Live delivery"). */
+/** What a live push carries: the `sendMessage-<R>-<box>` event's data (docs/contract.md "Live delivery"). */
 export interface LivePush {
   sender: string
   messageId: string

@@ -2,7 +2,7 @@ import { Decoder, Encoder, PacketType, type Packet } from 'socket.io-parser'
 
 /**
  * socket.io v4 packets inside Engine.IO `message` packets, through socket.io's own parser
- * (live-protocol.md §2). Only the default namespace and one event name, `authMessage`, are spoken.
+ * (docs/live-protocol.md §2). Only the default namespace and one event name, `authMessage`, are spoken.
  */
 export type SocketPacket = Packet
 export { PacketType }

@@ -4,7 +4,7 @@ import { renderError } from '../http/error-response'
 import type { RequestLogVariables } from '../http/context'
 
 /**
- * A method a route does not serve is 405 with `Allow` (contract.md "Methods"), before anything else looks
+ * A method a route does not serve is 405 with `Allow` (docs/contract.md "Methods"), before anything else looks
  * at the request: never a 401 from authentication, nor a 500 from a method the rest of the chain does not
  * expect (CONNECT). The table is the app's own routes, read once on the first request, so it cannot drift
  * from what is served. A GET route also serves HEAD (Hono answers it with the GET handler, body dropped);

@@ -57,7 +57,7 @@ const STATE_KEY = 'state'
 
 /**
  * One live socket.io connection (Engine.IO v4, long-polling and WebSocket), named by its sid: its
- * transport, its BRC-103 sessions and, once proven, its identity (live-protocol.md). The WebSocket is
+ * transport, its BRC-103 sessions and, once proven, its identity (docs/live-protocol.md). The WebSocket is
  * accepted with the Hibernation API, so an idle connection holds no memory and bills no duration; the
  * client's pongs are answered by the runtime (auto-response) without waking the object, and the object's
  * alarm sends the server's pings and closes what stopped answering.
@@ -84,7 +84,7 @@ export class LiveConnection extends DurableObject<Env> {
   private pollingPongAt = 0
   /**
    * The client said goodbye (socket.io `41`) over polling: everything is gone, but its Engine.IO session
-   * lingers in memory until its `1`, which is answered `ok` as engine.io does (live-protocol.md §1.5).
+   * lingers in memory until its `1`, which is answered `ok` as engine.io does (docs/live-protocol.md §1.5).
    */
   private saidGoodbye = false
 
@@ -258,7 +258,7 @@ export class LiveConnection extends DurableObject<Env> {
     return new Response(null, { status: 101, webSocket: client })
   }
 
-  /** The upgrade (live-protocol.md §1.3): `2probe` → `3probe` and end the held GET; `5` → WebSocket from now on. */
+  /** The upgrade (docs/live-protocol.md §1.3): `2probe` → `3probe` and end the held GET; `5` → WebSocket from now on. */
   private probe(ws: WebSocket, message: string): void {
     const state = this.load()
     if (!state) return ws.close(1000)
@@ -391,7 +391,7 @@ export class LiveConnection extends DurableObject<Env> {
 
   /**
    * Ends the connection: `41` first when the server is the one ending it (the client then does not
-   * reconnect, live-protocol.md §2.2), out of its identity's registry, and all of its storage deleted.
+   * reconnect, docs/live-protocol.md §2.2), out of its identity's registry, and all of its storage deleted.
    */
   private async end(options: { notify: boolean; closeCode?: number }): Promise<void> {
     const state = this.load()

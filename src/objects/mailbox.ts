@@ -87,9 +87,12 @@ export class Mailbox extends DurableObject<Env> {
 
   /**
    * Deletes `recipient`'s messages with these ids (this DO's own identity, passed explicitly) and returns how
-   * many were waiting. Runs one at a time per identity: D1 calls are I/O, during which a Durable Object
-   * takes other requests, so an explicit queue is what gives two devices acknowledging at once one
-   * consistent answer (the first gets the count, the second 0).
+   * many were waiting. Runs one at a time per identity, in arrival order. What D1 alone already gives: each
+   * `DELETE … RETURNING` is atomic, so two devices acknowledging the same ids at once never both count one
+   * (test/routes/concurrency.test.ts). What the queue adds: the acknowledgement that reached this identity
+   * first is the one answered with the count (D1 could run two concurrent statements in either order), and
+   * the alarm can see that none is in flight before it drops this object's storage. No test can tell the
+   * queue from D1 alone by a wrong count; it is kept as the design's one serialization point per identity.
    * @throws when D1 fails (logged here, with its cause; the route does not log it again); nothing is
    *   reported as acknowledged then.
    */
@@ -236,12 +239,7 @@ export class Mailbox extends DurableObject<Env> {
     return emptyTables && [...storage.kv.list({ limit: 1 })].length === 0
   }
 
-  /** The session store, for tests that drive expiry with their own clock (`runInDurableObject`). */
-  get sessionStore(): SessionStore {
-    return this.sessions
-  }
-
-  sessionLimits(): SessionLimits {
+  private sessionLimits(): SessionLimits {
     return sessionLimits(this.config)
   }
 }

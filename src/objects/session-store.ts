@@ -3,7 +3,7 @@
  * SQLite storage. Every method is synchronous over `SqlStorage`, so each call is atomic in the DO's
  * single thread: a nonce claim cannot race another claim of the same nonce.
  *
- * Two pools, so that unauthenticated handshakes cannot push anyone out (contract.md, "Unauthenticated
+ * Two pools, so that unauthenticated handshakes cannot push anyone out (docs/contract.md, "Unauthenticated
  * traffic cannot lock anyone out"):
  * - **used** sessions (at least one signed request claimed): at most `maxSessions`. Only a signed first
  *   request of this identity can displace one (least recently used first), never a handshake.
@@ -88,7 +88,7 @@ const SCHEMA = [
   // a used session's bookkeeping never touches it (an index entry written is a billed row written).
   'DROP INDEX IF EXISTS auth_sessions_by_use',
   'CREATE INDEX IF NOT EXISTS auth_sessions_unused ON auth_sessions (created_at) WHERE request_count = 0',
-  // Replay records live as long as their session (protocol.md §6), then wait here for the alarm.
+  // Replay records live as long as their session (docs/protocol.md §6), then wait here for the alarm.
   `CREATE TABLE IF NOT EXISTS auth_claimed_nonces (
     server_nonce TEXT NOT NULL,
     request_nonce TEXT NOT NULL,
@@ -325,11 +325,6 @@ export class SessionStore {
       this.sql.exec('INSERT OR IGNORE INTO auth_retired_sessions (server_nonce) VALUES (?)', serverNonce)
       this.retiredFlag = true
     }
-  }
-
-  /** Same as {@link retire}: ends a session, as an expiry or a lost store would. */
-  delete(serverNonce: string): void {
-    this.retire(serverNonce)
   }
 
   private evictUsedBeyond(maxSessions: number, keep: string): void {

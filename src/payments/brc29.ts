@@ -9,7 +9,7 @@ import {
 import { toHex } from '../crypto/encoding'
 
 /**
- * BRC-29 payment keys (payments-and-push.md A3/A4) on the relay's BRC-42 code: protocol
+ * BRC-29 payment keys (docs/payments-and-push.md A3/A4) on the relay's BRC-42 code: protocol
  * `[2, "3241645161d8"]`, keyID `"<prefix> <suffix>"`, so the invoice is `2-3241645161d8-<prefix> <suffix>`.
  */
 export const BRC29_PROTOCOL_ID = [2, '3241645161d8'] as const

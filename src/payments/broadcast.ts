@@ -7,7 +7,7 @@ export interface Broadcaster {
   apiKey?: string
 }
 
-/** A broadcaster slower than this is unavailable (contract.md "Payments"). */
+/** A broadcaster slower than this is unavailable (docs/contract.md "Payments"). */
 export const BROADCAST_TIMEOUT_MS = 10_000
 
 /**
@@ -20,7 +20,7 @@ const NOT_ABOUT_THE_TRANSACTION = new Set([401, 403, 404, 405, 407, 408, 429])
 const DOUBLE_SPEND = new Set(['DOUBLE_SPEND_ATTEMPTED', '466'])
 
 /**
- * Gives an accepted payment to the network before it is stored (contract.md "Payments": "the network
+ * Gives an accepted payment to the network before it is stored (docs/contract.md "Payments": "the network
  * accepts it"), with the SDK's own ARC broadcaster: `POST {url}/v1/tx` with the transaction in extended
  * format. ARC decides: an accepted or already known transaction returns; a double spend it reports is 409
  * ERR_PAYMENT_DOUBLE_SPENT; another refusal (a rejected, malformed or orphan transaction, a fee too low)

@@ -1,4 +1,4 @@
-/** Paid delivery (contract.md "Payments"): what the send pipeline uses. */
+/** Paid delivery (docs/contract.md "Payments"): what the send pipeline uses. */
 export {
   verifyPayment,
   type VerifyPaymentInput,

@@ -60,7 +60,7 @@ export async function checkDeliveryOutput(
 }
 
 /**
- * Finds each payable recipient's output among the "anyone"-key entries (payments-and-push.md A4): an
+ * Finds each payable recipient's output among the "anyone"-key entries (docs/payments-and-push.md A4): an
  * entry whose `customInstructions` names a payable recipient is that recipient's; the others are taken
  * in order (the k-th unmatched recipient gets the k-th unnamed entry), falling back to the other unused
  * entries when that one does not pay it. Every match is confirmed: the recipient's script for the

@@ -1,5 +1,5 @@
 /**
- * The contract codes a payment can be refused with (contract.md "Payments"). Whether a transaction or one
+ * The contract codes a payment can be refused with (docs/contract.md "Payments"). Whether a transaction or one
  * of its coins already paid is decided by the store (claimed in the same D1 batch as the messages), not
  * here; {@link paymentReplayed} and {@link paymentDoubleSpent} build those refusals so every payment answer
  * has one shape.

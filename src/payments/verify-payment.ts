@@ -68,7 +68,7 @@ export type VerifyPaymentResult =
   | { ok: false; refusal: PaymentRefusal }
 
 /**
- * Checks a paid send (contract.md "Payments", check 10c) and says what to store, or why not. In order,
+ * Checks a paid send (docs/contract.md "Payments", check 10c) and says what to store, or why not. In order,
  * cheapest first: the `payment` shape and sizes, the AtomicBEEF's structure and bounds (limits.ts), the
  * delivery output (only when `deliveryFee` > 0), each payable recipient's output, then SPV verification
  * of the transaction with the SDK against `tracker` (the only step that makes requests). Replay and

@@ -17,7 +17,7 @@ export interface AdmissionRequest {
 }
 
 /**
- * sendMessage's checks 10a–10b (contract.md "Permissions and fees") for the whole send: every recipient's
+ * sendMessage's checks 10a–10b (docs/contract.md "Permissions and fees") for the whole send: every recipient's
  * fee in one query, then a refusal if any recipient blocks the sender or a fee is owed without payment.
  * Returns what the send owes (the payment itself is verified later, check 10c). Under storage pressure a
  * heavy sender owes a surcharge, and without a payment it is refused with 507 rather than 400.
@@ -72,7 +72,7 @@ export async function admitSend(db: Db, config: Config, request: AdmissionReques
  * defaults. The admission of a send and a quote both come from here, so a quote is what the send will owe.
  * While the store is under pressure (as this isolate last saw it), the sender's waiting bytes are read
  * alongside the rules, and one holding more than PRESSURE_SENDER_BYTES owes PRESSURE_DELIVERY_FEE on top of
- * the delivery fee (contract.md "Storage pressure costs the heavy, not the light").
+ * the delivery fee (docs/contract.md "Storage pressure costs the heavy, not the light").
  * Each recipient is named in the answer by `label` (a quote echoes keys as the client sent them), else by key.
  * @throws RelayError('ERR_STORAGE_UNAVAILABLE')
  */

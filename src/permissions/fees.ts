@@ -2,7 +2,7 @@ import type { FeeTable } from '../config'
 import { ALL_BOXES } from '../text'
 
 /**
- * Fees and blocking, as pure functions (contract.md "Permissions and fees"). Storage supplies each
+ * Fees and blocking, as pure functions (docs/contract.md "Permissions and fees"). Storage supplies each
  * recipient's rule (src/db/permissions.ts); configuration supplies the defaults; nothing here writes.
  */
 

@@ -11,7 +11,7 @@ export interface PushNotice {
 const SEND_TIMEOUT_MS = 10_000
 
 /**
- * The FCM HTTP v1 message for one device (contract.md "Devices and push"). `data` values must be strings;
+ * The FCM HTTP v1 message for one device (docs/contract.md "Devices and push"). `data` values must be strings;
  * the body is never included (it may be encrypted, and FCM payloads are limited to 4 KiB).
  */
 export function fcmMessage(fcmToken: string, notice: PushNotice) {

@@ -1,5 +1,5 @@
 /**
- * What one FCM send means for the device (payments-and-push.md B3):
+ * What one FCM send means for the device (docs/payments-and-push.md B3):
  * - `ok`: delivered (set `lastUsed`);
  * - `token-invalid`: FCM will never deliver to this token (make the device inactive);
  * - `transient`: try again later, not before `retryAfterSeconds` when FCM said so;

@@ -1,4 +1,4 @@
-/** One recipient's pushes for one committed message, as queued on PUSH_QUEUE (contract.md "Devices and push"). */
+/** One recipient's pushes for one committed message, as queued on PUSH_QUEUE (docs/contract.md "Devices and push"). */
 export interface PushJob {
   /** Whose devices get the push (canonical hex). */
   recipient: string

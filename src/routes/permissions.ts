@@ -12,7 +12,7 @@ import {
 import { validateBody, validateQuery } from '../validation/validate'
 
 /**
- * `/permissions/*` (contract.md "Permissions and fees"): the caller's own rules, and quotes for sending as
+ * `/permissions/*` (docs/contract.md "Permissions and fees"): the caller's own rules, and quotes for sending as
  * the caller. No route reads or writes another identity's rules; a quote computes defaults, never stores them.
  */
 export const permissionRoutes = new Hono<AppEnv>()

@@ -6,7 +6,7 @@ import { networkId } from '../http/client-network'
 import { sendMessageRequest } from '../validation/send-message'
 import { validateBody } from '../validation/validate'
 
-/** `POST /sendMessage`: stores one body for every recipient or for none (contract.md). */
+/** `POST /sendMessage`: stores one body for every recipient or for none (docs/contract.md). */
 export const sendMessage = new Hono<AppEnv>().post('/sendMessage', async (c) => {
   const request = validateBody(c, sendMessageRequest)
   const sender = c.var.identityKey

@@ -9,7 +9,7 @@ import { liveConnection } from '../objects/stubs'
 type SocketIoEnv = { Bindings: Env; Variables: ServerKeyVariables & RequestScopeVariables }
 
 /**
- * `/socket.io/`: Engine.IO v4 for live delivery (contract.md "Live delivery"). Public at this level (the
+ * `/socket.io/`: Engine.IO v4 for live delivery (docs/contract.md "Live delivery"). Public at this level (the
  * client proves its identity inside, over BRC-103), so this runs before the BRC-104 middleware and before
  * the raw-body reader (a polling POST is bounded by LIVE_MAX_FRAME_BYTES, not the API's body limit).
  * Each Engine.IO session is one LiveConnection object, named by its sid: a new session counts against

@@ -18,7 +18,7 @@ const INVALID_BOX = 'ERR_INVALID_MESSAGE_BOX'
 /** This route family's code for a key that is not a valid public key. */
 const INVALID_KEY = 'ERR_INVALID_PUBLIC_KEY'
 
-/** `recipientFee`: -1 blocked, 0 always allowed, 1..MAX_FEE satoshis owed (contract.md "Permissions and fees"). */
+/** `recipientFee`: -1 blocked, 0 always allowed, 1..MAX_FEE satoshis owed (docs/contract.md "Permissions and fees"). */
 export const recipientFeeSchema = {
   type: 'integer',
   minimum: -1,

@@ -20,7 +20,7 @@ export interface SendMessageRequest {
   payment: unknown
 }
 
-/** The longest client `messageId`, in UTF-8 bytes (contract.md "Limits"). */
+/** The longest client `messageId`, in UTF-8 bytes (docs/contract.md "Limits"). */
 export const MAX_MESSAGE_ID_BYTES = 256
 
 const recipientErrors = {
@@ -108,7 +108,7 @@ export const sendMessageFields = {
 const { message: messageField } = sendMessageFields
 const fields = sendMessageMessageFields
 
-/** Every code `sendMessageRequest` throws, in the order it checks (contract.md checks 1–10). */
+/** Every code `sendMessageRequest` throws, in the order it checks (docs/contract.md checks 1–10). */
 export const sendMessageErrors = [
   messageField.errors.missing,
   fields.messageBox.errors.invalid,

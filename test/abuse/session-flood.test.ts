@@ -2,11 +2,11 @@ import { PrivateKey } from '@bsv/sdk'
 import { SELF } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
 import { type FetchLike, newClient, type TestClient } from '../helpers/client'
-import { inMailbox } from '../helpers/mailbox'
+import { inMailbox, sessionsOf } from '../helpers/mailbox'
 import { postInitialRequest } from '../helpers/raw-client'
 
 // Finding 2 of issue 9: unsigned handshakes that merely name a victim's key must never evict the
-// victim's sessions in use or just opened, nor make its own handshakes fail (contract.md, "Unauthenticated
+// victim's sessions in use or just opened, nor make its own handshakes fail (docs/contract.md, "Unauthenticated
 // traffic cannot lock anyone out"). Everything goes through the real worker (SELF): the handshake route,
 // the Mailbox, and real AuthFetch clients of the victim. No CF-Connecting-IP header, so the per-IP limit
 // does not apply: this is the attacker with unlimited addresses.
@@ -80,7 +80,7 @@ describe('a handshake flood naming a victim key (issue 9, finding 2)', () => {
 
     // Bounded: the flood left at most one unused row per foreign handshake (all within their grace),
     // and the victim's sessions in use are all there.
-    const sessions = await inMailbox(identityKey, (box) => box.sessionStore.list())
+    const sessions = await inMailbox(identityKey, (box) => sessionsOf(box).list())
     const used = sessions.filter((s) => s.requestCount > 0)
     expect(used).toHaveLength(during.length + 2)
     expect(sessions.length).toBeLessThanOrEqual(FLOOD + during.length + 2)

@@ -14,7 +14,7 @@ import {
 } from './helpers/wrangler-dev'
 
 // Live delivery (socket.io over Engine.IO v4, BRC-103) with the unmodified @bsv/message-box-client 2.1.1
-// against `wrangler dev`. The client's own clocks (live-protocol.md §4.2): 5 s to authenticate, 10 s for a
+// against `wrangler dev`. The client's own clocks (docs/live-protocol.md §4.2): 5 s to authenticate, 10 s for a
 // sendMessage ack before it silently re-sends over HTTP. So every live send here is timed, and checked not to
 // have touched HTTP POST /sendMessage: a relay that never acks would still "work", 10 s late, over HTTP.
 const host = inject('relayUrl')
@@ -48,7 +48,7 @@ interface LiveInbox {
 }
 
 // Every client that may hold a socket is disconnected after its test, so no socket.io reconnect loop
-// outlives it (live-protocol.md §2.2).
+// outlives it (docs/live-protocol.md §2.2).
 const connected = new Set<MessageBoxClient>()
 afterEach(async () => {
   for (const client of connected) {
@@ -186,7 +186,7 @@ function engineOf(client: MessageBoxClient): EngineView | undefined {
 
 /**
  * One Engine.IO v4 session driven by hand over long-polling, step by step as engine.io-client does
- * (live-protocol.md §1), for what the real client's timing only hits now and then.
+ * (docs/live-protocol.md §1), for what the real client's timing only hits now and then.
  */
 async function openPolling(url: string) {
   const base = `${url}/socket.io/?EIO=4&transport=polling`
@@ -244,7 +244,7 @@ describe('live delivery over socket.io with the real client', () => {
     expect(socket.connected).toBe(true)
     // The server identity the client's Peer verified the handshake signature against.
     expect(socket.serverIdentityKey).toBe(relayIdentityKey)
-    // Polling first, then the WebSocket probe (live-protocol.md §1.3); the probe finishes right after connect.
+    // Polling first, then the WebSocket probe (docs/live-protocol.md §1.3); the probe finishes right after connect.
     const engine = engineOf(alice.client)!
     const deadline = performance.now() + 3_000
     while (engine.transport.name !== 'websocket' && performance.now() < deadline) await sleep(50)
@@ -277,7 +277,7 @@ describe('live delivery over socket.io with the real client', () => {
 
   it('mid-upgrade, a polling GET that arrives after "2probe" is ended at once with a noop (engine.io checks every 100 ms)', async () => {
     // The real client, on "3probe", stops sending and waits for its in-flight GET before it sends "5"
-    // (live-protocol.md §1.3 rule 2). A GET that reaches the server just after "2probe" (the client re-polls
+    // (docs/live-protocol.md §1.3 rule 2). A GET that reaches the server just after "2probe" (the client re-polls
     // as soon as a poll returns) must not be held, or client and server wait for each other.
     const engine = await openPolling(host)
     await engine.post('40')

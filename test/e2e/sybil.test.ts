@@ -11,7 +11,7 @@ import {
   type RelayState,
 } from './helpers/wrangler-dev'
 
-// Identities are free, so no handful of them may deny service (contract.md "Common rules"), end to end:
+// Identities are free, so no handful of them may deny service (docs/contract.md "Common rules"), end to end:
 // `wrangler dev` with small quotas (20 messages an inbox, 2 per sender and per network and recipient, half of an
 // inbox for strangers, 20 000 bytes per network in the store), clients whose networks are given by
 // CF-Connecting-IP (wrangler dev keeps the header a client sends), the real AuthFetch and the real client.

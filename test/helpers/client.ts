@@ -82,7 +82,7 @@ export function newClient(options: ClientOptions = {}): TestClient {
 type PeerWithTransport = { peer: { transport: { fetchClient: FetchLike } } }
 
 /**
- * Inside workerd the SDK's transport captured the network `fetch` before any test ran (platform.md
+ * Inside workerd the SDK's transport captured the network `fetch` before any test ran (docs/platform.md
  * gotcha 4), and AuthFetch makes a fresh transport whenever it re-handshakes. Point each new
  * transport's HTTP call at `target` as AuthFetch creates it; the client's protocol code is untouched.
  */

@@ -292,7 +292,7 @@ export class LiveClient {
     await this.until(() => this.socketId !== undefined, '40{"sid"}')
   }
 
-  /** The probe of live-protocol.md §1.3: `2probe`/`3probe`, wait for the held GET to end, then `5`. */
+  /** The probe of docs/live-protocol.md §1.3: `2probe`/`3probe`, wait for the held GET to end, then `5`. */
   private async upgrade(): Promise<void> {
     const ws = await openWebSocket(
       `${RELAY_ORIGIN}${SOCKET_PATH}?EIO=4&transport=websocket&sid=${encodeURIComponent(this.open.sid)}`,
@@ -435,7 +435,7 @@ export class LiveClient {
   }
 
   private async receive(packet: string, message: AuthMessage): Promise<void> {
-    // A relay must never start a handshake toward a client (live-protocol.md §5.2): do not answer it.
+    // A relay must never start a handshake toward a client (docs/live-protocol.md §5.2): do not answer it.
     if (message.messageType === 'initialRequest') {
       this.reject(packet, 'the server sent an initialRequest')
       return

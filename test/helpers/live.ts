@@ -2,7 +2,7 @@ import type { PrivateKey } from '@bsv/sdk'
 import { afterEach, expect } from 'vitest'
 import { LiveClient, type LiveTransport } from './live-client'
 
-/** The three ways a client reaches the relay (live-protocol.md §1). */
+/** The three ways a client reaches the relay (docs/live-protocol.md §1). */
 export const TRANSPORTS: LiveTransport[] = ['polling', 'websocket', 'websocket-only']
 
 /** A room name as the client builds it: `<key>-<box>`. */

@@ -1,7 +1,7 @@
 import { hexBytes } from '../../src/crypto/encoding'
 
 /**
- * protocol.md §13.1 deterministic vectors, generated with @bsv/sdk 2.1.0 and re-derived in Python.
+ * docs/protocol.md §13.1 deterministic vectors, generated with @bsv/sdk 2.1.0 and re-derived in Python.
  * Copied from that document, never computed by the code under test.
  */
 export const SERVER_PRIV = '11'.repeat(32)

@@ -2,7 +2,7 @@ import { env } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
 
 // LIVE_MAX_FRAME_BYTES must let the largest send the HTTP API accepts through the socket too. The frame is
-// built here the way the real client builds it (live-protocol.md §3.3: the event JSON's UTF-8 bytes written
+// built here the way the real client builds it (docs/live-protocol.md §3.3: the event JSON's UTF-8 bytes written
 // as a JSON number array, a 72-byte signature), independently of the relay's code.
 
 function sendMessageFrame(body: string): string {

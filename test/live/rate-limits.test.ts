@@ -4,13 +4,13 @@ import { describe, expect, it } from 'vitest'
 import { mailbox } from '../../src/objects/stubs'
 import { newClient } from '../helpers/client'
 import { expectResponse } from '../helpers/messages'
-import { inMailbox } from '../helpers/mailbox'
+import { inMailbox, sessionsOf } from '../helpers/mailbox'
 import { authPacket, LiveClient, type LiveTransport, parseAuthPacket } from '../helpers/live-client'
 import { newMessageId, sendLive, useLiveClients } from '../helpers/live'
 import { postInitialRequest, randomNonce } from '../helpers/raw-client'
 import { randomIp, startOfAMinute } from '../helpers/rate-limits'
 
-// The limits that hold across transports (contract.md limits table): one REQUEST_RATE_LIMIT budget per
+// The limits that hold across transports (docs/contract.md limits table): one REQUEST_RATE_LIMIT budget per
 // identity for its HTTP requests and its socket events on every connection, and one per-IP handshake budget
 // for HTTP handshakes, live connections and BRC-103 handshakes inside them. wrangler.toml: 1200 requests a
 // minute, 60 handshakes a minute (the real Workers Rate Limiting binding, as miniflare runs it).
@@ -31,7 +31,7 @@ describe('one request budget per identity, HTTP and socket events together (REQU
     const [first, second] = [await authed('websocket', key), await authed('polling', key)]
 
     // The rest of the window through the HTTP path (the middleware's own claim), until it refuses.
-    const session = (await inMailbox(alice.identityKey, (box) => box.sessionStore.list()))[0]!
+    const session = (await inMailbox(alice.identityKey, (box) => sessionsOf(box).list()))[0]!
     const stub = mailbox(env, alice.identityKey)
     let admitted = 0
     for (;;) {
@@ -82,7 +82,7 @@ describe('one request budget per identity, HTTP and socket events together (REQU
   })
 })
 
-describe('what the shared budget costs (printed for the README, not a pass/fail budget)', () => {
+describe('what the shared budget costs (printed for docs/performance.md, not a pass/fail budget)', () => {
   it('prints ms per lease call to the Mailbox (one per 10 socket events; HTTP requests pay nothing more)', async () => {
     const stub = mailbox(env, PrivateKey.fromRandom().toPublicKey().toString())
     await stub.leaseRequests(LEASE) // warm: the object exists

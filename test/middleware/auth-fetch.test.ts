@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest'
 import { type FetchLike, newClient } from '../helpers/client'
-import { dropSessions, inMailbox } from '../helpers/mailbox'
+import { dropSessions, inMailbox, sessionsOf as storeOf } from '../helpers/mailbox'
 import { probeApp } from '../helpers/probe-app'
 
 // The real AuthFetch from @bsv/sdk 2.1.0 against the relay's middleware chain, every call under a
 // timeout (a response the client cannot verify makes it hang, which fails the test).
 
-const sessionsOf = (identityKey: string) => inMailbox(identityKey, (box) => box.sessionStore.list())
+const sessionsOf = (identityKey: string) => inMailbox(identityKey, (box) => storeOf(box).list())
 
 describe('BRC-104 with the real AuthFetch', () => {
   it('handshakes, then POSTs JSON; the route sees the verified identity and the exact body', async () => {

@@ -3,14 +3,14 @@ import { env } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
 import { loadServerKey } from '../../src/crypto/server-key'
 import { isServerNonce } from '../../src/brc103/server-nonce'
-import { inMailbox } from '../helpers/mailbox'
+import { inMailbox, sessionsOf as storeOf } from '../helpers/mailbox'
 import { probeApp } from '../helpers/probe-app'
 import { rawHandshake } from '../helpers/raw-client'
 import { RELAY_ORIGIN, TEST_SERVER_IDENTITY_KEY } from '../helpers/relay'
 
 const AUTH: [2, string] = [2, 'auth message signature']
 const b64 = (n: number) => Utils.toBase64(Array.from(crypto.getRandomValues(new Uint8Array(n))))
-const sessionsOf = (identityKey: string) => inMailbox(identityKey, (box) => box.sessionStore.list())
+const sessionsOf = (identityKey: string) => inMailbox(identityKey, (box) => storeOf(box).list())
 
 function post(body: unknown) {
   const { fetch } = probeApp()

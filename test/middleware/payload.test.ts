@@ -33,7 +33,7 @@ import {
   bytes,
 } from '../helpers/vectors'
 
-// Every expected value comes from protocol.md §13.1 (test/helpers/vectors.ts).
+// Every expected value comes from docs/protocol.md §13.1 (test/helpers/vectors.ts).
 
 const utf8 = (text: string) => new TextEncoder().encode(text)
 const server = new AuthSigner(SERVER_PRIV)
@@ -55,7 +55,7 @@ async function clientAccepts(data: Uint8Array, signatureHex: string, keyID: stri
   }
 }
 
-describe('BRC-104 vectors (protocol.md §13.1)', () => {
+describe('BRC-104 vectors (docs/protocol.md §13.1)', () => {
   it('derives the vector identity keys', () => {
     expect(server.identityKey).toBe(SERVER_PUB)
     expect(new PrivateKey(CLIENT_PRIV, 16).toPublicKey().toString()).toBe(CLIENT_PUB)

@@ -4,7 +4,7 @@ import { mailbox } from '../../src/objects/stubs'
 import { env } from 'cloudflare:test'
 import { clientKey } from '../../src/http/client-network'
 import { type FetchLike, newClient } from '../helpers/client'
-import { inMailbox } from '../helpers/mailbox'
+import { inMailbox, sessionsOf } from '../helpers/mailbox'
 import { probeApp } from '../helpers/probe-app'
 import { postInitialRequest } from '../helpers/raw-client'
 import { randomIp, startOfAMinute } from '../helpers/rate-limits'
@@ -56,7 +56,7 @@ describe('handshakes per client IP (HANDSHAKE_RATE_LIMIT)', () => {
         requestId: refused.headers.get('x-request-id'),
       })
       expect(refused.headers.get('x-request-id')).toMatch(/^[0-9a-f]{16}$/)
-      expect(await inMailbox(identityKey, (box) => box.sessionStore.list())).toEqual([])
+      expect(await inMailbox(identityKey, (box) => sessionsOf(box).list())).toEqual([])
       // Another address, and the same address with the limit off, are not affected.
       expect((await handshake(fetch, randomIp())).status).toBe(200)
       expect((await handshake(probeApp({ HANDSHAKE_RATE_LIMIT: '0' }).fetch, ip)).status).toBe(200)
@@ -113,7 +113,7 @@ describe('authenticated requests per identity (REQUEST_RATE_LIMIT)', () => {
       const alice = newClient({ fetch: watching })
       expect((await alice.post('/echo', { n: 0 })).status).toBe(200)
       // Use up the rest of this minute's budget in alice's own Mailbox (the same object and window).
-      const session = (await inMailbox(alice.identityKey, (box) => box.sessionStore.list()))[0]!
+      const session = (await inMailbox(alice.identityKey, (box) => sessionsOf(box).list()))[0]!
       const stub = mailbox(env, alice.identityKey)
       for (let i = 1; i < REQUEST_LIMIT; i++) {
         const claimed = await stub.claimRequest(alice.identityKey, session.serverNonce, b64(32))

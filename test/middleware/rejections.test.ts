@@ -3,12 +3,12 @@ import { describe, expect, it } from 'vitest'
 import { loadServerKey } from '../../src/crypto/server-key'
 import { createServerNonce } from '../../src/brc103/server-nonce'
 import { lastGeneralRequest, newClient, resend } from '../helpers/client'
-import { inMailbox } from '../helpers/mailbox'
+import { inMailbox, sessionsOf } from '../helpers/mailbox'
 import { probeApp } from '../helpers/probe-app'
 import { rawHandshake, rawRequest } from '../helpers/raw-client'
 import { withTimeout } from '../helpers/relay'
 
-// Every way a request can fail authentication (protocol.md §13.2 items 2–7, §9.3): the exact status and
+// Every way a request can fail authentication (docs/protocol.md §13.2 items 2–7, §9.3): the exact status and
 // code, unsigned, and — proved by the probe routes' run log — no handler ran.
 
 async function expectRejected(res: Response, status: number, code: string) {
@@ -245,7 +245,7 @@ describe('session storage', () => {
     const { fetch } = probeApp()
     const session = await rawHandshake(fetch)
     await rawRequest(fetch, session, { authOverrides: { 'x-bsv-auth-signature': '30' + '06'.repeat(40) } })
-    const sessions = await inMailbox(session.identityKey, (box) => box.sessionStore.list())
+    const sessions = await inMailbox(session.identityKey, (box) => sessionsOf(box).list())
     expect(sessions.map((s) => s.requestCount)).toEqual([0])
   })
 })

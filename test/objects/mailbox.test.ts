@@ -5,7 +5,7 @@ import { CLEANUP_BUDGET } from '../../src/objects/mailbox'
 import { mailbox } from '../../src/objects/stubs'
 import { LeasedRequests } from '../../src/live/leased-requests'
 import { type RateLease, RequestRateWindow } from '../../src/objects/request-rate'
-import { inMailbox } from '../helpers/mailbox'
+import { inMailbox, sessionsOf } from '../helpers/mailbox'
 
 // The Mailbox Durable Object through its RPC stub and its real alarm (runDurableObjectAlarm), over its
 // real SQLite storage. Time passes by ageing rows, never by waiting.
@@ -53,8 +53,10 @@ describe('Mailbox cleanup alarm', () => {
     })
     expect(await runDurableObjectAlarm(stub)).toBe(true)
     const after = await inMailbox(identityKey, (box, state) => ({
-      sessions: box.sessionStore.list().map((s) => s.serverNonce),
-      records: box.sessionStore.countReplayRecords(),
+      sessions: sessionsOf(box)
+        .list()
+        .map((s) => s.serverNonce),
+      records: sessionsOf(box).countReplayRecords(),
       alarm: state.storage.getAlarm(),
     }))
     expect(after.sessions).toEqual(['S2'])
@@ -91,7 +93,7 @@ describe('Mailbox cleanup alarm', () => {
     await age(identityKey, 25 * HOUR)
     expect(await runDurableObjectAlarm(stub)).toBe(true)
     expect(await tablesOf(identityKey)).toContain('live_rooms')
-    expect(await inMailbox(identityKey, (box) => box.sessionStore.list())).toEqual([])
+    expect(await inMailbox(identityKey, (box) => sessionsOf(box).list())).toEqual([])
   })
 
   it('keeps its storage while the KV API holds a value', async () => {
@@ -124,8 +126,8 @@ describe('Mailbox cleanup alarm', () => {
       const claimed = await box.claimRequest(identityKey, 'S64', 'n')
       return {
         claimed,
-        s0: box.sessionStore.get('S0'),
-        records: box.sessionStore.countReplayRecords(),
+        s0: sessionsOf(box).get('S0'),
+        records: sessionsOf(box).countReplayRecords(),
         alarm: await state.storage.getAlarm(),
       }
     })
@@ -136,7 +138,7 @@ describe('Mailbox cleanup alarm', () => {
     expect(atClaim.alarm).toBeLessThanOrEqual(Date.now())
 
     // The real alarm then runs passes of CLEANUP_BUDGET.replayRecords, one second apart.
-    const count = () => inMailbox(identityKey, (box) => box.sessionStore.countReplayRecords())
+    const count = () => inMailbox(identityKey, (box) => sessionsOf(box).countReplayRecords())
     const deadline = Date.now() + 10_000
     while ((await count()) > 64 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100))
     expect(await count()).toBe(64)

@@ -1,7 +1,7 @@
 import { PrivateKey } from '@bsv/sdk'
 import { describe, expect, it } from 'vitest'
 import { type SessionLimits, SessionStore } from '../../src/objects/session-store'
-import { inMailbox } from '../helpers/mailbox'
+import { inMailbox, sessionsOf } from '../helpers/mailbox'
 
 // The session store inside a real Mailbox Durable Object (real SQLite storage), with the clock passed
 // in by the test: expiry and eviction are driven, never waited for.
@@ -21,7 +21,7 @@ const T0 = 1_800_000_000_000
 /** Runs `fn` against the session store of a fresh identity's Mailbox. */
 function withStore<R>(fn: (store: SessionStore, identityKey: string, sql: SqlStorage) => R): Promise<R> {
   const identityKey = PrivateKey.fromRandom().toPublicKey().toString()
-  return inMailbox(identityKey, (box, state) => fn(box.sessionStore, identityKey, state.storage.sql))
+  return inMailbox(identityKey, (box, state) => fn(sessionsOf(box), identityKey, state.storage.sql))
 }
 
 const open = (store: SessionStore, identityKey: string, serverNonce: string, now = T0, l = limits) =>

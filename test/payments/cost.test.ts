@@ -49,7 +49,7 @@ async function paidSend(inputs: number) {
 }
 
 /**
- * The cost of verifying a paid send inside workerd, printed for the README (not a pass/fail budget).
+ * The cost of verifying a paid send inside workerd, printed for docs/performance.md (not a pass/fail budget).
  * The block's root is confirmed once first, as in an isolate that has seen it: what remains is parsing,
  * derivations and script checks. Other test files share the two cores: run this file alone to measure.
  */
@@ -85,7 +85,7 @@ describe('verifyPayment cost (workerd)', () => {
 })
 
 /**
- * What the double-spend protection adds to a paid send, printed for the README: the claims lookup (one D1
+ * What the double-spend protection adds to a paid send, printed for docs/performance.md: the claims lookup (one D1
  * query) and the broadcast (one round trip to ARC: here the fake ARC in this machine's Node process, so
  * what remains is the relay's own side of the call; a real ARC adds its network distance and its own
  * processing, up to its X-MaxTimeout wait).

@@ -6,7 +6,7 @@ import { fakeArc } from '../helpers/payments-arc'
 import { type BuildPaymentOptions, type BuiltPayment, buildPayment } from '../helpers/payments'
 import { TEST_SERVER_IDENTITY_KEY, withTimeout } from '../helpers/relay'
 
-// Paid delivery against the network (contract.md "Payments"): every coin a payment spends pays for one send
+// Paid delivery against the network (docs/contract.md "Payments"): every coin a payment spends pays for one send
 // only, and the network (a fake ARC keeping the set of spent coins, as ARC does) takes the transaction before
 // anything is stored. wrangler.toml's defaults: a notification owes the relay 10 sat and the recipient 10 sat.
 const BOX = 'notifications'

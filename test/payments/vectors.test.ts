@@ -9,7 +9,7 @@ import {
   serverPaymentKey,
 } from '../../src/payments/brc29'
 
-// payments-and-push.md A2–A4, computed with @bsv/sdk 2.1.0: server 0x5a…, sender 0x11…, recipient 0x22….
+// docs/payments-and-push.md A2–A4, computed with @bsv/sdk 2.1.0: server 0x5a…, sender 0x11…, recipient 0x22….
 const SERVER_PRIV = '5a'.repeat(32)
 const SERVER_KEY = '029c5530e4385ebc41cdaf8257edf9a2baaf8506a4099103211e6ed7382103ed67'
 const SENDER_KEY = '034f355bdcb7cc0af728ef3cceb9615d90684bb5b2ca5f859ab0f0b704075871aa'

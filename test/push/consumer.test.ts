@@ -209,7 +209,7 @@ describe('push consumer: access token', () => {
   })
 })
 
-describe('push consumer: FCM errors (payments-and-push.md B3)', () => {
+describe('push consumer: FCM errors (docs/payments-and-push.md B3)', () => {
   const cases = [
     { answer: 'UNREGISTERED', status: 404, deactivates: true },
     { answer: 'INVALID_TOKEN', status: 400, deactivates: true },

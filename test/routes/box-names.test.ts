@@ -4,7 +4,7 @@ import { newClient, type TestClient } from '../helpers/client'
 import { roomOf, useLiveClients } from '../helpers/live'
 import { expectResponse, insertDirect, listOk, randomKey, sendOk, storedFor } from '../helpers/messages'
 
-// Box names that cannot impersonate (contract.md limits table): a name must be Unicode NFC and hold no
+// Box names that cannot impersonate (docs/contract.md limits table): a name must be Unicode NFC and hold no
 // character of general category Cc, Cf, Zl, Zp, Co or Cn, and `*` is reserved for recipient-wide rules.
 // Each case below is written out by its code points, independently of the relay's own check.
 

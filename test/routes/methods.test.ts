@@ -4,7 +4,7 @@ import { newClient } from '../helpers/client'
 import { expectResponse } from '../helpers/messages'
 import { RELAY_ORIGIN } from '../helpers/relay'
 
-// Methods (contract.md "Common rules"): a method a route does not serve is 405 with `Allow`, never a 500
+// Methods (docs/contract.md "Common rules"): a method a route does not serve is 405 with `Allow`, never a 500
 // or a 401, answered before authentication; the error envelope like any other. (CONNECT cannot be sent
 // from inside workerd, nor does it reach a Worker: test/e2e/methods.test.ts sends it over a raw socket.)
 

@@ -8,7 +8,7 @@ import { getOk, setOk } from '../helpers/permissions'
 import { TEST_SERVER_IDENTITY_KEY } from '../helpers/relay'
 import { relayWithEnv } from '../helpers/relay-with-env'
 
-// Identities are free, so no handful of them may deny service (contract.md "Common rules"). Client networks are
+// Identities are free, so no handful of them may deny service (docs/contract.md "Common rules"). Client networks are
 // given by CF-Connecting-IP, as Cloudflare gives them; the relay under test has small quotas so that filling an
 // inbox or the store is cheap: 20 messages an inbox, 2 per sender (and per network) and recipient.
 const SMALL = { INBOX_QUOTA: '20', SENDER_PER_RECIPIENT_QUOTA: '2', STRANGER_INBOX_SHARE: '0.5' }

@@ -22,7 +22,7 @@ export function hasAuthHeaders(headers: Headers): boolean {
 
 /**
  * Reads and checks the auth headers with length and format checks only, so that malformed input
- * never reaches elliptic-curve code (protocol.md §7.4).
+ * never reaches elliptic-curve code (docs/protocol.md §7.4).
  * @throws RelayError ERR_UNSUPPORTED_AUTH_VERSION (401) or ERR_MALFORMED_AUTH_HEADERS (400).
  */
 export function parseAuthHeaders(headers: Headers): AuthHeaders {

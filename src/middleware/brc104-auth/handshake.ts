@@ -22,7 +22,7 @@ type AuthMessage = Record<string, unknown>
 const utf8 = new TextEncoder()
 
 /**
- * `POST /.well-known/auth`: the unauthenticated half of BRC-104 (protocol.md §2, §8).
+ * `POST /.well-known/auth`: the unauthenticated half of BRC-104 (docs/protocol.md §2, §8).
  * Handshake problems are 400s with a JSON body, never 500s.
  */
 export const handshake = new Hono<HandshakeEnv>().post('/.well-known/auth', async (c) => {
@@ -55,7 +55,7 @@ async function initialResponse(env: Env, key: ServerKey, message: AuthMessage) {
   return opening.response
 }
 
-/** Answers a signed certificateRequest with an empty, signed certificateResponse (protocol.md §8). */
+/** Answers a signed certificateRequest with an empty, signed certificateResponse (docs/protocol.md §8). */
 async function certificateResponse(env: Env, key: ServerKey, message: AuthMessage) {
   const identityKey = requireIdentityKey(message.identityKey)
   const { nonce, yourNonce: serverNonce, signature } = message

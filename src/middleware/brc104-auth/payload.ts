@@ -1,6 +1,6 @@
 /**
  * BRC-104 preimages: the exact bytes a client signs for a request and verifies on a response
- * (../shared/docs/protocol.md §3.2 and §4.2). Pure functions, no crypto, no I/O.
+ * (docs/protocol.md §3.2 and §4.2). Pure functions, no crypto, no I/O.
  */
 
 export type HeaderList = Array<[name: string, value: string]>
@@ -69,7 +69,7 @@ export interface SignedRequest {
   body: Uint8Array
 }
 
-/** The request preimage of protocol.md §3.2. */
+/** The request preimage of docs/protocol.md §3.2. */
 export function requestPreimage(req: SignedRequest): Uint8Array {
   return new PreimageWriter()
     .bytes(req.requestId)
@@ -89,7 +89,7 @@ export interface SignedResponse {
   body: Uint8Array
 }
 
-/** The response preimage of protocol.md §4.2. */
+/** The response preimage of docs/protocol.md §4.2. */
 export function responsePreimage(res: SignedResponse): Uint8Array {
   return new PreimageWriter()
     .bytes(res.requestId)

@@ -1,7 +1,7 @@
 import { RelayError } from '../../errors'
 import type { ClaimResult } from '../../objects/session-store'
 
-/** The exact phrase that makes AuthFetch drop its session and handshake again (protocol.md §5.4). */
+/** The exact phrase that makes AuthFetch drop its session and handshake again (docs/protocol.md §5.4). */
 export function sessionNotFound(serverNonce: string): RelayError {
   return new RelayError('ERR_SESSION_NOT_FOUND', `Session not found for nonce: ${serverNonce.slice(0, 64)}`)
 }

@@ -7,11 +7,11 @@ import type { VerifiedRequest } from './verify-request'
 const EMPTY_JSON = new TextEncoder().encode('{}')
 
 /**
- * Signs a response for the session that made the request (protocol.md §4): fresh 32-byte nonce,
+ * Signs a response for the session that made the request (docs/protocol.md §4): fresh 32-byte nonce,
  * keyID `<nonce> <client nonce>`, counterparty the client. Never signs an empty body (SDK 2.1.0 and
  * conforming servers disagree on its encoding, §4.4) and drops any `x-bsv-auth*` header a handler set,
  * so nothing unsigned in the `x-bsv-` space reaches the client. A `Retry-After` is repeated, signed, as
- * `x-bsv-retry-after` (contract.md "Signed answers carry what a client needs").
+ * `x-bsv-retry-after` (docs/contract.md "Signed answers carry what a client needs").
  */
 export async function signResponse(
   response: Response,

@@ -28,7 +28,7 @@ const utf8 = new TextEncoder()
 const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
 
 /**
- * Authenticates a general BRC-104 request (protocol.md §3, §6, §7), cheapest checks first:
+ * Authenticates a general BRC-104 request (docs/protocol.md §3, §6, §7), cheapest checks first:
  * header shapes, the MAC of `S` (bound to the claimed identity), the signature over the raw request,
  * then one atomic nonce claim in the session store, which also counts the identity's request rate. The identity is the session's: the signature is verified against the
  * claimed key, and the session is looked up in that key's own store, so a request signed in
@@ -62,7 +62,7 @@ export async function verifyRequest(
   const keyID = `${auth.nonce} ${auth.serverNonce}`
   let valid = await key.signer.verify(requestPreimage(signed), auth.signature, keyID, auth.identityKey)
   if (!valid && sentEmptyJsonBody(request, body)) {
-    // Go clients sign `{}` but strip it from the wire (protocol.md §3.4).
+    // Go clients sign `{}` but strip it from the wire (docs/protocol.md §3.4).
     valid = await key.signer.verify(
       requestPreimage({ ...signed, body: utf8.encode('{}') }),
       auth.signature,

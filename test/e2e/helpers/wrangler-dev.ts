@@ -15,7 +15,7 @@ const WRANGLER_BIN = resolve(
   '../bin/wrangler.js',
 )
 
-/** Quiet, offline-safe, prompt-free wrangler (platform.md gotcha 6). */
+/** Quiet, offline-safe, prompt-free wrangler (docs/platform.md gotcha 6). */
 const WRANGLER_ENV = {
   ...process.env,
   WRANGLER_SEND_METRICS: 'false',
