@@ -53,20 +53,29 @@ function inConnection<R>(sid: string, fn: (instance: any, state: DurableObjectSt
   return runInDurableObject(stubOf(sid), fn as (instance: unknown, state: DurableObjectState) => R)
 }
 
-const settle = () => new Promise((resolve) => setTimeout(resolve, 100))
+/** Whether the runtime answered a pong on the connection's WebSocket since its last ping went out. */
+const pongRecorded = (sid: string) =>
+  inConnection(sid, (_i, state) => {
+    const ws = state.getWebSockets()[0]
+    const pong = ws ? state.getWebSocketAutoResponseTimestamp(ws)?.getTime() : undefined
+    const pingSentAt = (ws?.deserializeAttachment() as { pingSentAt: number | null } | null)?.pingSentAt
+    return pong !== undefined && pingSentAt != null && pong >= pingSentAt
+  })
+
+/** Whether the connection object still holds its state (an ended connection deletes all of its storage). */
+const isOpen = (sid: string) => inConnection(sid, (_i, state) => state.storage.kv.get('state') !== undefined)
 
 describe('live heartbeat and deadlines (the alarm)', () => {
   it('a connection that has not authenticated by LIVE_AUTH_TIMEOUT_MS gets "41" and is closed; its storage is gone', async () => {
     const silent = await silentSocket()
     await rewind(silent.sid, config.authTimeout - 1000)
     await runDurableObjectAlarm(stubOf(silent.sid))
-    await settle()
+    // The alarm has run: an ended connection would have deleted its state by now.
+    expect(await isOpen(silent.sid)).toBe(true)
     expect(silent.frames).not.toContain('41')
     await rewind(silent.sid, 2000)
     await runDurableObjectAlarm(stubOf(silent.sid))
-    await settle()
-    expect(silent.frames).toContain('41')
-    expect(silent.isClosed()).toBe(true)
+    await expect.poll(() => silent.frames.includes('41') && silent.isClosed()).toBe(true)
     const keys = await inConnection(silent.sid, (_i, state) => [...state.storage.kv.list()])
     expect(keys).toEqual([])
   })
@@ -82,13 +91,11 @@ describe('live heartbeat and deadlines (the alarm)', () => {
     })
     await rewind(silent.sid, config.pingInterval)
     await runDurableObjectAlarm(stubOf(silent.sid))
-    await settle()
-    expect(silent.frames.filter((f) => f === '2')).toHaveLength(1)
+    await expect.poll(() => silent.frames.filter((f) => f === '2').length).toBe(1)
     expect(silent.isClosed()).toBe(false)
     await rewind(silent.sid, config.pingTimeout)
     await runDurableObjectAlarm(stubOf(silent.sid))
-    await settle()
-    expect(silent.isClosed()).toBe(true)
+    await expect.poll(() => silent.isClosed()).toBe(true)
     expect(silent.frames).not.toContain('41')
   })
 
@@ -99,7 +106,9 @@ describe('live heartbeat and deadlines (the alarm)', () => {
     for (let round = 0; round < 3; round++) {
       await rewind(bob.open.sid, config.pingInterval)
       await runDurableObjectAlarm(stubOf(bob.open.sid))
-      await settle()
+      // The ping arrived, and the runtime recorded the client's pong (what the next alarm checks).
+      await expect.poll(() => bob.receivedPackets.filter((p) => p === '2').length).toBe(round + 1)
+      await expect.poll(() => pongRecorded(bob.open.sid)).toBe(true)
     }
     expect(bob.receivedPackets.filter((p) => p === '2')).toHaveLength(3)
     expect(bob.closedBy).toBeUndefined()
