@@ -1,9 +1,7 @@
 import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
 import { P2PKH, PrivateKey, ProtoWallet, PublicKey, Transaction } from '@bsv/sdk'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startFakeArc, type FakeArc } from '../fakes/arc'
-import { startFakeChainTracker, type FakeChainTracker } from '../fakes/chain-tracker'
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { newIdentity, withTimeout } from './helpers/clients'
 import { newFundedIdentity } from './helpers/funded-wallet'
 import {
@@ -15,8 +13,8 @@ import {
 } from './helpers/wrangler-dev'
 
 // `npm run fees` (scripts/fees.mjs) against the state of a real `wrangler dev` that accepted one paid send:
-// its own relay (not the shared one) verifying payments against the fake chain tracker in this process and
-// broadcasting them to the fake ARC.
+// its own relay (not the shared one: the export must hold its one payment only) verifying payments against the
+// run's fake chain tracker and broadcasting them to its fake ARC.
 const run = promisify(execFile)
 const PROTOCOL: [2, string] = [2, '3241645161d8']
 
@@ -26,14 +24,13 @@ function fees(...args: string[]) {
 }
 
 describe('npm run fees: the delivery fees a real wrangler dev recorded', () => {
-  let tracker: FakeChainTracker
-  let arc: FakeArc
+  // The run's fake chain tracker and ARC (test/e2e/global-setup.ts).
+  const tracker = { url: inject('fakeChainTrackerUrl') }
+  const arc = { url: inject('fakeArcUrl') }
   let state: RelayState
   let relay: RelayProcess | undefined
 
   beforeAll(async () => {
-    tracker = await startFakeChainTracker()
-    arc = await startFakeArc()
     state = createRelayState()
     relay = await startRelay(state, {
       vars: { CHAIN_TRACKER_URL: tracker.url, ARC_URL: arc.url, HANDSHAKE_RATE_LIMIT: '0' },
@@ -42,8 +39,6 @@ describe('npm run fees: the delivery fees a real wrangler dev recorded', () => {
   afterAll(async () => {
     await relay?.stop()
     if (state) removeRelayState(state)
-    await tracker?.close()
-    await arc?.close()
   })
 
   it('export prints the one paid send as internalizeAction args the server key can claim; list totals it', async () => {

@@ -1,21 +1,12 @@
 import { P2PKH, ProtoWallet, PublicKey, Transaction } from '@bsv/sdk'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startFakeArc, type FakeArc } from '../fakes/arc'
-import { startFakeChainTracker, type FakeChainTracker } from '../fakes/chain-tracker'
+import { describe, expect, inject, it } from 'vitest'
 import { arcControl } from '../helpers/arc-control'
 import { newPlainClient, withTimeout } from './helpers/clients'
 import { headerRequests, newFundedIdentity, type FundedIdentity } from './helpers/funded-wallet'
-import {
-  createRelayState,
-  removeRelayState,
-  startRelay,
-  type RelayProcess,
-  type RelayState,
-} from './helpers/wrangler-dev'
 
 // Paid delivery end to end: the unmodified @bsv/message-box-client 2.1.1 pays real transactions (a funded
 // test wallet, its parent "mined" in made-up blocks known to a fake chain tracker) into 'notifications',
-// which costs 10 sat delivery + 10 sat recipient fee (wrangler.toml), against a wrangler dev of its own
+// which costs 10 sat delivery + 10 sat recipient fee (wrangler.toml), against the run's shared wrangler dev,
 // whose CHAIN_TRACKER_URL points at the fake tracker and ARC_URL at a fake ARC (it keeps the coins spent).
 
 /** The "anyone" identity key (private key 1): the senderIdentityKey on recipient outputs. */
@@ -32,27 +23,10 @@ interface SentBody {
   payment: { tx: number[]; outputs: PaymentEntry[]; description: string }
 }
 
-let tracker: FakeChainTracker
-let arc: FakeArc
-let state: RelayState
-let relay: RelayProcess | undefined
-let host: string
-
-beforeAll(async () => {
-  tracker = await startFakeChainTracker()
-  arc = await startFakeArc()
-  state = createRelayState()
-  relay = await startRelay(state, {
-    vars: { CHAIN_TRACKER_URL: tracker.url, ARC_URL: arc.url, HANDSHAKE_RATE_LIMIT: '0' },
-  })
-  host = relay.url
-})
-afterAll(async () => {
-  await relay?.stop()
-  if (state) removeRelayState(state)
-  await tracker?.close()
-  await arc?.close()
-})
+// The shared relay of the run (test/e2e/global-setup.ts), with its fake chain tracker and fake ARC.
+const host = inject('relayUrl')
+const tracker = { url: inject('fakeChainTrackerUrl') }
+const arc = { url: inject('fakeArcUrl') }
 
 const fund = (name: string) => newFundedIdentity(name, host, tracker.url)
 

@@ -1,6 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startFakeArc, type FakeArc } from '../fakes/arc'
-import { startFakeChainTracker, type FakeChainTracker } from '../fakes/chain-tracker'
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { newIdentity, newPlainClient, withTimeout } from './helpers/clients'
 import { newFundedIdentity } from './helpers/funded-wallet'
 import {
@@ -23,8 +21,9 @@ const SMALL = {
   HANDSHAKE_RATE_LIMIT: '0',
 }
 
-let tracker: FakeChainTracker
-let arc: FakeArc
+// The run's fake chain tracker and ARC (test/e2e/global-setup.ts).
+const tracker = { url: inject('fakeChainTrackerUrl') }
+const arc = { url: inject('fakeArcUrl') }
 const relays: Array<{ state: RelayState; relay?: RelayProcess }> = []
 
 async function relayWith(vars: Record<string, string>): Promise<string> {
@@ -37,17 +36,11 @@ async function relayWith(vars: Record<string, string>): Promise<string> {
   return entry.relay.url
 }
 
-beforeAll(async () => {
-  tracker = await startFakeChainTracker()
-  arc = await startFakeArc()
-})
 afterAll(async () => {
   for (const { relay, state } of relays) {
     await relay?.stop()
     removeRelayState(state)
   }
-  await tracker?.close()
-  await arc?.close()
 })
 
 /** A fresh /24 (`a.b.c`) of the benchmarking range, one per test, so tests never share a network. */
