@@ -1,10 +1,10 @@
-import { and, eq, gt, inArray, lte, type SQL, sql } from 'drizzle-orm'
+import { and, eq, gt, inArray, lte, sql } from 'drizzle-orm'
 import { messageBodies, messages } from '../../schema'
 import { RelayError } from '../errors'
 import type { Db } from './client'
-import { allowedBy } from './permissions'
+import { allowedBy, freeUnderRules } from './permissions'
 import { brokenClaimKey, claimStatements, type PaymentClaim } from './payment-claims'
-import { checkQuotas, fitsQuotas, hasRoomWithoutReading, type QuotaSubject, readUsage } from './quotas'
+import { fitsQuotas, type QuotaSubject } from './quotas'
 import { guardStorage, isNotNullViolation, isUniqueViolation, storageUnavailable } from './storage-errors'
 import { utf8Length } from '../text'
 
@@ -39,10 +39,6 @@ export interface ListedMessage {
   createdAt: number
 }
 
-// A concurrent send can win the race between our reads and our write; the write's constraints then
-// refuse it and the next attempt reads the new state. Three attempts make a fourth race implausible.
-const MAX_SEND_ATTEMPTS = 3
-
 /** How a send is stored, settled once its payment (if one is owed) has been verified. */
 export interface StoredForm {
   /** The body stored once for every recipient (`message_bodies`). */
@@ -53,135 +49,59 @@ export interface StoredForm {
   claim?: PaymentClaim
 }
 
-/** Checks that need storage or the send's final form, run by `deliverMessages` at their place in the order. */
-export interface SendHooks {
-  /** Runs alongside the first reads; its refusal comes first (permissions and fees, checks 10a–10b). */
-  admit?: () => Promise<void>
+/** What a send's write carries besides the send itself. */
+export interface SendWrite {
+  /** The recipients not yet holding this send (an idempotent repeat is not written again). */
+  fresh: Delivery[]
+  stored: StoredForm
+  /** UTF-8 bytes of `stored.body` (measured once by the caller). */
+  bodyBytes: number
   /**
-   * The admission of a send that owes nothing as a condition on each recipient's row, when the send may be
-   * one (null: it reads first). Such a send is written before anything is read, with the admission and
-   * the quotas inside its write; only a refused write reads, through `admit` and the checks in order.
+   * Admit the send inside its write: each row also needs its recipient's rules to let the sender in free
+   * (`freeUnderRules`). For a send written before anything was read (src/delivery/send-pipeline.ts).
    */
-  admitInWrite?: ((recipient: string) => SQL) | null
-  /**
-   * Runs once, after the reads, only when something will be stored (an idempotent repeat skips it): settles
-   * the stored form (a payment is verified here, check 10c). Default: `send.body` as it is.
-   */
-  finalize?: (fresh: Delivery[]) => Promise<StoredForm>
-  /**
-   * Runs once, after every check passed, right before the first write of the settled form: a paid send's
-   * transaction is given to the network here, so nothing the relay would refuse is ever broadcast.
-   */
-  beforeWrite?: (stored: StoredForm) => Promise<void>
+  admitFree?: boolean
 }
 
 /**
- * Stores a send for every recipient or for none, in one D1 batch (one transaction): its body once, and one
- * row per recipient referencing it (with its own ending, for a paid send), and a paid send's claim.
- * A repeat of the same id by the same sender into the same box is not stored again and comes back
- * with `duplicate: true`; the UNIQUE (recipient, message_id) index is what makes a second copy impossible.
- * @throws RelayError whatever the hooks throw, ERR_DUPLICATE_MESSAGE (the id waits for that recipient from
- *   another sender or box), ERR_STORAGE_FULL (507), ERR_INBOX_QUOTA_EXCEEDED or ERR_SENDER_QUOTA_EXCEEDED
- *   (429; src/db/quotas.ts), ERR_PAYMENT_REPLAYED or ERR_PAYMENT_DOUBLE_SPENT (409: the transaction, or
- *   a coin it spends, paid for another send), ERR_STORAGE_UNAVAILABLE (503; nothing was stored).
+ * Stores a send for every fresh recipient or for none, in one D1 batch (one transaction): its body once, one
+ * row per recipient referencing it (with its own ending, for a paid send), and a paid send's claim. The
+ * quotas (src/db/quotas.ts), and with `admitFree` the admission, are conditions inside the write, so
+ * concurrent sends cannot overshoot them; the UNIQUE (recipient, message_id) index makes a second copy
+ * impossible.
+ * @returns false when the database refused it (an id taken, a quota or the admission broken, perhaps by a
+ *   concurrent send): nothing was written, and the caller reads to learn which check fails.
+ * @throws RelayError ERR_PAYMENT_REPLAYED or ERR_PAYMENT_DOUBLE_SPENT (409: the transaction, or a coin it
+ *   spends, paid for another send), ERR_STORAGE_UNAVAILABLE (503; nothing was stored).
  */
-export async function deliverMessages(db: Db, send: Send, hooks: SendHooks = {}): Promise<DeliveryResult[]> {
-  if (hooks.admitInWrite && send.size <= send.maxStoredBytes && hasRoomWithoutReading(send)) {
-    const written = await writeFirst(db, send, hooks.admitInWrite)
-    if (written) return written
-  }
-  let form: Promise<StoredForm> | undefined
-  let ready: Promise<void> | undefined
-  for (let attempt = 1; ; attempt++) {
-    // The reads run together: one round trip before the write. The admission is settled first, so its
-    // refusal wins over the checks below; it is not repeated when a lost race makes us read again.
-    const recipients = send.deliveries.map((d) => d.recipient)
-    const reads = Promise.all([findRepeats(db, send), readUsage(db, send, recipients)])
-    if (attempt === 1 && hooks.admit) {
-      reads.catch(() => {}) // settled below; not an unhandled rejection while the admission is awaited
-      await hooks.admit()
-    }
-    // A taken id (check 11) wins over the quotas (check 12), and a repeat needs no room.
-    const [repeats, usage] = await reads
-    const results = send.deliveries.map((d) => ({ ...d, duplicate: repeats.has(d.recipient) }))
-    const fresh = send.deliveries.filter((d) => !repeats.has(d.recipient))
-    if (fresh.length === 0) return results
-    form ??= hooks.finalize ? hooks.finalize(fresh) : Promise.resolve({ body: send.body })
-    const stored = await form
-    // The body as validated was measured already; a paid form is measured once here.
-    const bodyBytes = stored.body === send.body ? send.size : utf8Length(stored.body)
-    const sized = { ...send, size: bodyBytes + longestSuffix(stored, fresh) }
-    if (sized.size > send.maxStoredBytes) throw storedTooLarge(send.maxStoredBytes)
-    checkQuotas(
-      usage,
-      sized,
-      fresh.map((d) => d.recipient),
-    )
-    // Not again when a lost race makes us read again: the payment was broadcast once already.
-    await (ready ??= hooks.beforeWrite ? hooks.beforeWrite(stored) : Promise.resolve())
-    try {
-      await insertAll(db, sized, fresh, stored, bodyBytes)
-      return results
-    } catch (error) {
-      const broken = stored.claim ? brokenClaimKey(error) : null
-      if (broken === 'replayed') {
-        throw new RelayError(
-          'ERR_PAYMENT_REPLAYED',
-          `Transaction ${stored.claim!.payment.txid} already paid for another message.`,
-        )
-      }
-      if (broken === 'double-spent') {
-        throw new RelayError(
-          'ERR_PAYMENT_DOUBLE_SPENT',
-          'This payment spends a coin that another payment has just spent; nothing was stored.',
-        )
-      }
-      const lostRace = isUniqueViolation(error) || isNotNullViolation(error, 'message_box')
-      if (lostRace && attempt < MAX_SEND_ATTEMPTS) continue
-      throw storageUnavailable('send', error)
-    }
-  }
-}
-
-/**
- * The common send in one storage round trip: its write, refused by the database itself if an id is taken,
- * a quota would break or a recipient blocks the sender or asks a fee (checks 10a–12, none of which can
- * pass here and fail in order). Returns null when it was refused: nothing was written, and the caller
- * reads to answer with the check that fails first. Each refusal costs this one write more.
- * @throws RelayError('ERR_STORAGE_UNAVAILABLE') when storage fails otherwise.
- */
-async function writeFirst(
-  db: Db,
-  send: Send,
-  admits: (recipient: string) => SQL,
-): Promise<DeliveryResult[] | null> {
+export async function writeSend(db: Db, send: Send, write: SendWrite): Promise<boolean> {
   try {
-    await insertAll(db, send, send.deliveries, { body: send.body }, send.size, admits)
-    return send.deliveries.map((d) => ({ ...d, duplicate: false }))
+    await insertAll(db, send, write)
+    return true
   } catch (error) {
-    if (isUniqueViolation(error) || isNotNullViolation(error, 'message_box')) return null
+    const broken = write.stored.claim ? brokenClaimKey(error) : null
+    if (broken === 'replayed') {
+      throw new RelayError(
+        'ERR_PAYMENT_REPLAYED',
+        `Transaction ${write.stored.claim!.payment.txid} already paid for another message.`,
+      )
+    }
+    if (broken === 'double-spent') {
+      throw new RelayError(
+        'ERR_PAYMENT_DOUBLE_SPENT',
+        'This payment spends a coin that another payment has just spent; nothing was stored.',
+      )
+    }
+    if (isUniqueViolation(error) || isNotNullViolation(error, 'message_box')) return false
     throw storageUnavailable('send', error)
   }
-}
-
-/** UTF-8 bytes of the longest recipient's own ending (the quotas and the row cap take the largest row). */
-function longestSuffix(stored: StoredForm, fresh: Delivery[]): number {
-  return Math.max(0, ...fresh.map((d) => utf8Length(stored.suffixes?.get(d.recipient) ?? '')))
-}
-
-/** The stored-row cap (contract: checked after the payment, 413). */
-function storedTooLarge(limit: number): RelayError {
-  return new RelayError(
-    'ERR_MESSAGE_BODY_TOO_LARGE',
-    `The message as stored (with its payment) exceeds ${limit} bytes.`,
-  )
 }
 
 /**
  * The recipients whose id is already waiting from this sender in this box (idempotent repeats).
  * @throws RelayError('ERR_DUPLICATE_MESSAGE') when an id waits from another sender or in another box.
  */
-async function findRepeats(db: Db, send: Send): Promise<Set<string>> {
+export async function findRepeats(db: Db, send: Send): Promise<Set<string>> {
   const pairs = JSON.stringify(send.deliveries.map((d) => [d.recipient, d.messageId]))
   const existing = await guardStorage('read before send', () =>
     db
@@ -221,14 +141,8 @@ const INLINE_BODY_ID = 0
  * of them. The body is bound once, whatever the recipient count (100 copies of a 1 MiB body would not fit
  * in a Worker's memory).
  */
-async function insertAll(
-  db: Db,
-  send: Send,
-  fresh: Delivery[],
-  stored: StoredForm,
-  bodyBytes: number,
-  admits?: (recipient: string) => SQL,
-): Promise<void> {
+async function insertAll(db: Db, send: Send, write: SendWrite): Promise<void> {
+  const { fresh, stored, bodyBytes } = write
   const pairs = JSON.stringify(fresh.map((d) => [d.recipient, d.messageId]))
   // An expired copy still holds its id in the UNIQUE index until the purge; it is not waiting, so clear it.
   const clearExpired = db.delete(messages).where(
@@ -266,7 +180,8 @@ async function insertAll(
       // a NULL box, the NOT NULL constraint fails and the whole batch rolls back, so concurrent sends cannot
       // overshoot them. The first row also checks the sender's totals for the whole send.
       messageBox: sql`CASE WHEN ${fitsQuotas(send, d.recipient, stranger, i === 0 && fresh.length)}
-        ${admits ? sql`AND ${admits(d.recipient)}` : sql``} THEN ${send.messageBox} END`,
+        ${write.admitFree ? sql`AND ${freeUnderRules(d.recipient, send.messageBox, send.sender)}` : sql``}
+        THEN ${send.messageBox} END`,
     })
   })
   const claim = stored.claim ? claimStatements(db, stored.claim) : []

@@ -155,6 +155,15 @@ export function ruleFeeOf(owner: SQL, messageBox: string, sender: string): SQL {
 }
 
 /**
+ * Whether `owner`'s rules let `sender` into `messageBox` free (no rule, or one asking 0), as a condition on
+ * one recipient's row of a send's write: a send whose box defaults ask nothing is admitted inside its write
+ * (src/permissions/admission.ts `mayOweNothing`). Blocking (-1) and any fee make it false.
+ */
+export function freeUnderRules(owner: string, messageBox: string, sender: string): SQL {
+  return sql`coalesce(${ruleFeeOf(sql`${owner}`, messageBox, sender)}, 0) = 0`
+}
+
+/**
  * Whether `owner` allowed `sender` by name for `messageBox` (see `RuleVerdict.allowed`), as a scalar
  * subquery (1 or 0), for the lookup above and for a send's write.
  */

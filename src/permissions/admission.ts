@@ -1,6 +1,5 @@
-import { type SQL, sql } from 'drizzle-orm'
 import type { Config } from '../config'
-import { ruleFeeOf, ruleVerdicts } from '../db/permissions'
+import { ruleVerdicts } from '../db/permissions'
 import type { Db } from '../db/client'
 import { senderWaitingBytes, storageFull, underPressure } from '../db/quotas'
 import { RelayError } from '../errors'
@@ -99,18 +98,11 @@ export async function lookupCharges(
 }
 
 /**
- * The admission of a send that owes nothing, as a SQL condition on one recipient's row of its write (true:
- * that recipient neither blocks the sender nor asks a fee), so a free send is admitted inside its write,
- * with no read before it (src/db/messages.ts). Null when the box's defaults ask a fee or block (a delivery
- * fee, a default recipient fee): such a send is admitted by `admitSend`, before its write.
+ * Whether a send from anyone into `messageBox` may owe nothing: the box's defaults ask no fee (no delivery
+ * fee, no default recipient fee), so only a recipient's own rule could. Such a send is admitted inside its
+ * write (src/db/permissions.ts `freeUnderRules`), with no read before it; any other is admitted by
+ * `admitSend` first, since most of its sends owe or are refused and reading first is cheaper.
  */
-export function freeAdmission(
-  config: Config,
-  sender: string,
-  messageBox: string,
-): ((recipient: string) => SQL) | null {
-  // Where the defaults ask a fee or block, most sends owe or are refused: reading first is cheaper.
-  if (deliveryFee(messageBox, config) !== 0 || recipientFee(null, messageBox, config) !== 0) return null
-  // No recipient's rule asks a fee or blocks (without a rule, the free default applies).
-  return (recipient) => sql`coalesce(${ruleFeeOf(sql`${recipient}`, messageBox, sender)}, 0) = 0`
+export function mayOweNothing(config: Config, messageBox: string): boolean {
+  return deliveryFee(messageBox, config) === 0 && recipientFee(null, messageBox, config) === 0
 }

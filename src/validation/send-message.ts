@@ -182,7 +182,7 @@ export const sendMessageRequest: Validator<SendMessageRequest> = (json, config) 
     throw invalid(recipientErrors.duplicate, 'The same recipient is listed more than once.')
   }
 
-  // 10. Checks 11-12 need storage: deliverMessages makes them.
+  // 10. Checks 10a–12 need storage: the send pipeline makes them (src/delivery/send-pipeline.ts).
   const sent = typeof body === 'string' ? body : JSON.stringify(body)
   if (utf8Length(sent) > config.maxMessageBodyBytes) {
     throw invalid(

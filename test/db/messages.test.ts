@@ -1,15 +1,17 @@
 import { createScheduledController, env } from 'cloudflare:test'
-import { sql } from 'drizzle-orm'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createDb } from '../../src/db/client'
+import type { Db } from '../../src/db/client'
 import {
   deleteAcknowledged,
-  deliverMessages,
   listForRecipient,
   listPageQuery,
   purgeExpired,
   type Send,
+  type StoredForm,
+  writeSend,
 } from '../../src/db/messages'
+import { setPermission } from '../../src/db/permissions'
 import type { QuotaLimits } from '../../src/db/quotas'
 import { RelayError } from '../../src/errors'
 import worker from '../../src/index'
@@ -50,6 +52,16 @@ function send(
     body,
     limits: { ...LIMITS, ...overrides.limits },
   }
+}
+
+/** Writes `s` for every recipient as the send pipeline's last step does (nothing read first). */
+function write(
+  to: Db,
+  s: Send,
+  options: { stored?: StoredForm; admitFree?: boolean } = {},
+): Promise<boolean> {
+  const stored = options.stored ?? { body: s.body }
+  return writeSend(to, s, { fresh: s.deliveries, stored, bodyBytes: s.size, admitFree: options.admitFree })
 }
 
 const page = (limit: number) => ({ limit, offset: 0, now: Date.now(), maxBytes: 8 * 1024 * 1024 })
@@ -157,12 +169,12 @@ describe('messages repository (real D1)', () => {
     })
   })
 
-  describe('deliverMessages', () => {
+  describe('writeSend', () => {
     it('a single-recipient send keeps its whole body in its row: no body row written, none deleted by its acknowledgement', async () => {
       const recipient = randomKey()
       const body = 'inline ' + 'é'.repeat(1000)
       const before = await countBodies()
-      await deliverMessages(db, send({ body, deliveries: [{ recipient, messageId: 'solo' }] }))
+      expect(await write(db, send({ body, deliveries: [{ recipient, messageId: 'solo' }] }))).toBe(true)
       expect(await countBodies()).toBe(before)
       expect(await bodyIdsOf(recipient)).toEqual([0])
       const listed = await listForRecipient(db, recipient, 'inbox', page(10))
@@ -177,11 +189,11 @@ describe('messages repository (real D1)', () => {
       const body = 'é'.repeat(512 * 1024) // 1 MiB of UTF-8
       const bound: unknown[] = []
       const before = await countBodies()
-      const results = await deliverMessages(
+      const written = await write(
         createDb(d1RecordingBindings(env.DB, bound)),
         send({ body, deliveries: recipients.map((recipient, i) => ({ recipient, messageId: `m${i}` })) }),
       )
-      expect(results.every((r) => !r.duplicate)).toBe(true)
+      expect(written).toBe(true)
       expect(await countBodies()).toBe(before + 1)
       expect(bound.filter((value) => value === body)).toHaveLength(1)
       const boundChars = bound.reduce<number>((n, v) => n + (typeof v === 'string' ? v.length : 8), 0)
@@ -200,11 +212,11 @@ describe('messages repository (real D1)', () => {
 
     it("each send's rows reference that send's body, also when sends follow each other", async () => {
       const [a, b] = [randomKey(), randomKey()]
-      await deliverMessages(
+      await write(
         db,
         send({ body: 'first', deliveries: [a, b].map((r) => ({ recipient: r, messageId: '1' })) }),
       )
-      await deliverMessages(
+      await write(
         db,
         send({ body: 'second', deliveries: [b, a].map((r) => ({ recipient: r, messageId: '2' })) }),
       )
@@ -216,7 +228,7 @@ describe('messages repository (real D1)', () => {
     it('a batch that fails at its last statement leaves nothing behind and is a 503', async () => {
       const recipients = [randomKey(), randomKey(), randomKey()]
       const failing = createDb(d1FailingAtEndOfBatch(env.DB))
-      const attempt = deliverMessages(
+      const attempt = write(
         failing,
         send({ deliveries: recipients.map((recipient) => ({ recipient, messageId: 'm' })) }),
       )
@@ -225,114 +237,65 @@ describe('messages repository (real D1)', () => {
       )
       for (const recipient of recipients) expect(await storedFor(recipient)).toEqual([])
       // The same send through the healthy database then stores every copy.
-      await deliverMessages(
-        db,
-        send({ deliveries: recipients.map((recipient) => ({ recipient, messageId: 'm' })) }),
-      )
+      await write(db, send({ deliveries: recipients.map((recipient) => ({ recipient, messageId: 'm' })) }))
       for (const recipient of recipients) expect(await storedFor(recipient)).toHaveLength(1)
-    })
-
-    it('concurrent identical sends store one copy; the others come back as duplicates', async () => {
-      const recipient = randomKey()
-      const same = send({ deliveries: [{ recipient, messageId: 'idem' }] })
-      const results = await Promise.all(
-        Array.from({ length: 6 }, (_, i) => deliverMessages(db, { ...same, body: `try ${i}` })),
-      )
-      expect(results.filter(([r]) => !r!.duplicate)).toHaveLength(1)
-      expect(await storedFor(recipient)).toHaveLength(1)
-    })
-
-    it('concurrent sends of one id by different senders: exactly one is stored, the rest are ERR_DUPLICATE_MESSAGE', async () => {
-      const recipient = randomKey()
-      const outcomes = await Promise.allSettled(
-        Array.from({ length: 6 }, () =>
-          deliverMessages(db, send({ deliveries: [{ recipient, messageId: 'contested' }] })),
-        ),
-      )
-      expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1)
-      for (const o of outcomes) {
-        if (o.status === 'rejected') expect((o.reason as RelayError).code).toBe('ERR_DUPLICATE_MESSAGE')
-      }
-      expect(await storedFor(recipient)).toHaveLength(1)
-    })
-
-    it('the quota holds under concurrent sends: one slot left, one of six stores', async () => {
-      const recipient = randomKey()
-      await fillBox(recipient, 'inbox', 4)
-      const outcomes = await Promise.allSettled(
-        Array.from({ length: 6 }, (_, i) =>
-          deliverMessages(
-            db,
-            send({ limits: { inboxMessages: 5 }, deliveries: [{ recipient, messageId: `q${i}` }] }),
-          ),
-        ),
-      )
-      expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1)
-      for (const o of outcomes) {
-        if (o.status === 'rejected') expect((o.reason as RelayError).code).toBe('ERR_INBOX_QUOTA_EXCEEDED')
-      }
-      expect(await storedFor(recipient)).toHaveLength(5)
-    })
-
-    it('the sender quotas hold under concurrent sends: one slot left for the sender, one of six stores', async () => {
-      const sender = randomKey()
-      // The sender already has 4 messages waiting (for four recipients), of a total of 5.
-      for (let i = 0; i < 4; i++) {
-        await deliverMessages(
-          db,
-          send({ sender, deliveries: [{ recipient: randomKey(), messageId: `w${i}` }] }),
-        )
-      }
-      const outcomes = await Promise.allSettled(
-        Array.from({ length: 6 }, (_, i) =>
-          deliverMessages(
-            db,
-            send({
-              sender,
-              limits: { senderMessages: 5 },
-              deliveries: [{ recipient: randomKey(), messageId: `s${i}` }],
-            }),
-          ),
-        ),
-      )
-      expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1)
-      for (const o of outcomes) {
-        if (o.status === 'rejected') expect((o.reason as RelayError).code).toBe('ERR_SENDER_QUOTA_EXCEEDED')
-      }
-      const { n } = (await env.DB.prepare('SELECT count(*) AS n FROM messages WHERE sender = ?')
-        .bind(sender)
-        .first<{ n: number }>())!
-      expect(n).toBe(5)
     })
 
     it('an expired copy does not block its id from being used again', async () => {
       const recipient = randomKey()
       await fillBox(recipient, 'inbox', 1, Date.now() - 1)
-      const [result] = await deliverMessages(
-        db,
-        send({ deliveries: [{ recipient, messageId: 'fill-1' }], body: 'new' }),
-      )
-      expect(result!.duplicate).toBe(false)
+      const reuse = send({ deliveries: [{ recipient, messageId: 'fill-1' }], body: 'new' })
+      expect(await write(db, reuse)).toBe(true)
       expect(await storedFor(recipient)).toMatchObject([{ message_id: 'fill-1', body: 'new' }])
+    })
+
+    it('an id already waiting for a recipient refuses the whole write: false, nothing of it stored', async () => {
+      const [taken, other] = [randomKey(), randomKey()]
+      await fillBox(taken, 'inbox', 1)
+      const deliveries = [other, taken].map((recipient) => ({ recipient, messageId: 'fill-1' }))
+      expect(await write(db, send({ deliveries, body: 'second' }))).toBe(false)
+      expect(await storedFor(other)).toEqual([])
+      expect((await storedFor(taken)).map((m) => m.body)).toEqual(['filler 1'])
+    })
+
+    it('a quota the write would break refuses it inside the write: false, the box unchanged', async () => {
+      const recipient = randomKey()
+      await fillBox(recipient, 'inbox', 3)
+      const over = send({ limits: { inboxMessages: 3 }, deliveries: [{ recipient, messageId: 'fourth' }] })
+      expect(await write(db, over)).toBe(false)
+      expect(await storedFor(recipient)).toHaveLength(3)
+    })
+
+    it("with admitFree, a recipient's blocking rule refuses the write; without it the rule is not consulted", async () => {
+      const recipient = randomKey()
+      await setPermission(db, { owner: recipient, messageBox: 'inbox', sender: null }, -1, Date.now())
+      const deliveries = [{ recipient, messageId: 'm' }]
+      expect(await write(db, send({ deliveries }), { admitFree: true })).toBe(false)
+      expect(await storedFor(recipient)).toEqual([])
+      expect(await write(db, send({ deliveries }))).toBe(true)
+      expect(await storedFor(recipient)).toHaveLength(1)
     })
   })
 
   describe('payment claims (written with the messages)', () => {
     const claimOf = (txid: string, spends: string[]) => ({
-      body: 'paid',
-      claim: { payment: { txid, sender: randomKey(), createdAt: Date.now() }, spends },
+      stored: {
+        body: 'paid',
+        claim: { payment: { txid, sender: randomKey(), createdAt: Date.now() }, spends },
+      },
     })
 
     it('a coin claimed by one paid send breaks the next write that claims it: 409 DOUBLE_SPENT, nothing of it stored', async () => {
       const coin = `${crypto.randomUUID()}.0`
       const [first, second] = [randomKey(), randomKey()]
       // No read of the claims here (the pipeline's early refusal): only the write's key decides.
-      await deliverMessages(db, send({ deliveries: [{ recipient: first, messageId: 'a' }] }), {
-        finalize: async () => claimOf('tx-a', [`${crypto.randomUUID()}.1`, coin]),
-      })
-      const refused = deliverMessages(db, send({ deliveries: [{ recipient: second, messageId: 'b' }] }), {
-        finalize: async () => claimOf('tx-b', [coin]),
-      })
+      const claimed = claimOf('tx-a', [`${crypto.randomUUID()}.1`, coin])
+      await write(db, send({ deliveries: [{ recipient: first, messageId: 'a' }] }), claimed)
+      const refused = write(
+        db,
+        send({ deliveries: [{ recipient: second, messageId: 'b' }] }),
+        claimOf('tx-b', [coin]),
+      )
       await expect(refused).rejects.toMatchObject({ code: 'ERR_PAYMENT_DOUBLE_SPENT', status: 409 })
       expect(await storedFor(second)).toEqual([])
       const { results } = await env.DB.prepare(
@@ -345,21 +308,21 @@ describe('messages repository (real D1)', () => {
 
     it('a transaction claimed once breaks the next write that claims it: 409 REPLAYED', async () => {
       const txid = crypto.randomUUID()
-      await deliverMessages(db, send({ deliveries: [{ recipient: randomKey(), messageId: 'a' }] }), {
-        finalize: async () => claimOf(txid, [`${crypto.randomUUID()}.0`]),
-      })
-      const again = deliverMessages(db, send({ deliveries: [{ recipient: randomKey(), messageId: 'b' }] }), {
-        finalize: async () => claimOf(txid, [`${crypto.randomUUID()}.0`]),
-      })
+      const first = send({ deliveries: [{ recipient: randomKey(), messageId: 'a' }] })
+      await write(db, first, claimOf(txid, [`${crypto.randomUUID()}.0`]))
+      const second = send({ deliveries: [{ recipient: randomKey(), messageId: 'b' }] })
+      const again = write(db, second, claimOf(txid, [`${crypto.randomUUID()}.0`]))
       await expect(again).rejects.toMatchObject({ code: 'ERR_PAYMENT_REPLAYED', status: 409 })
     })
 
     it('binds a transaction of 200 inputs in one statement (D1 allows 100 bound parameters)', async () => {
       const spends = Array.from({ length: 200 }, (_, i) => `${crypto.randomUUID()}.${i}`)
       const txid = crypto.randomUUID()
-      await deliverMessages(db, send({ deliveries: [{ recipient: randomKey(), messageId: 'wide' }] }), {
-        finalize: async () => claimOf(txid, spends),
-      })
+      await write(
+        db,
+        send({ deliveries: [{ recipient: randomKey(), messageId: 'wide' }] }),
+        claimOf(txid, spends),
+      )
       const n = await env.DB.prepare('SELECT count(*) AS n FROM spent_outpoints WHERE txid = ?')
         .bind(txid)
         .first<number>('n')
@@ -367,55 +330,26 @@ describe('messages repository (real D1)', () => {
     })
   })
 
-  describe('rows written and round trips (what a send is billed)', () => {
-    const admitsAll = () => sql`1`
-    const refusesAll = () => sql`0`
-
-    /** A send through a recording D1, after one ordinary send that gives this isolate a size report. */
-    async function countedSend(deliveries: number, admitInWrite: () => ReturnType<typeof sql>) {
-      await deliverMessages(db, send({ deliveries: [{ recipient: randomKey(), messageId: 'warm-up' }] }))
+  describe('rows written (what a send is billed)', () => {
+    /** A free send's write (admitted inside it) through a recording D1: its calls and rows written. */
+    async function countedWrite(deliveries: number) {
       const { db: counted, recording } = recordingD1(env.DB)
       const recipients = Array.from({ length: deliveries }, () => randomKey())
-      const results = await deliverMessages(
-        createDb(counted),
-        send({ deliveries: recipients.map((recipient) => ({ recipient, messageId: 'counted' })) }),
-        { admitInWrite },
-      )
-      return { calls: callsOf(recording), results, recipients }
+      const s = send({ deliveries: recipients.map((recipient) => ({ recipient, messageId: 'counted' })) })
+      expect(await write(createDb(counted), s, { admitFree: true })).toBe(true)
+      return { calls: callsOf(recording), recipients }
     }
 
-    it('a free single-recipient send is one D1 call writing 5 rows: the message, its unique id, its inbox, sender and network index entries', async () => {
-      const { calls, results, recipients } = await countedSend(1, admitsAll)
+    it('a free single-recipient write is one D1 call writing 5 rows: the message, its unique id, its inbox, sender and network index entries', async () => {
+      const { calls, recipients } = await countedWrite(1)
       expect(calls).toEqual([{ kind: 'batch', rowsWritten: 5 }])
-      expect(results).toEqual([{ recipient: recipients[0], messageId: 'counted', duplicate: false }])
       const listed = await listForRecipient(db, recipients[0]!, 'inbox', page(10))
       expect(listed.messages.map((m) => m.messageId)).toEqual(['counted'])
     })
 
-    it('a free 3-recipient send is one D1 call: its body row and counter, then 6 rows per recipient (the shared-body index entry too)', async () => {
-      const { calls } = await countedSend(3, admitsAll)
+    it('a free 3-recipient write is one D1 call: its body row and counter, then 6 rows per recipient (the shared-body index entry too)', async () => {
+      const { calls } = await countedWrite(3)
       expect(calls).toEqual([{ kind: 'batch', rowsWritten: 2 + 3 * 6 }])
-    })
-
-    it('a send whose write is refused writes nothing, then reads (the repeat lookup and the usage batch) and writes as before', async () => {
-      const { calls, results, recipients } = await countedSend(1, refusesAll)
-      expect(calls).toHaveLength(4)
-      expect(calls[0]).toEqual({ kind: 'batch', rowsWritten: 0, failed: true })
-      expect(calls.slice(1, 3).map((c) => c.rowsWritten)).toEqual([0, 0])
-      expect(calls.at(-1)).toEqual({ kind: 'batch', rowsWritten: 5 })
-      expect(results).toEqual([{ recipient: recipients[0], messageId: 'counted', duplicate: false }])
-    })
-
-    it('a repeat of a stored id is refused by the write, then found by the reads: duplicate, nothing written', async () => {
-      const recipient = randomKey()
-      const repeat = send({ deliveries: [{ recipient, messageId: 'again' }] })
-      await deliverMessages(db, repeat)
-      const { db: counted, recording } = recordingD1(env.DB)
-      const results = await deliverMessages(createDb(counted), repeat, { admitInWrite: admitsAll })
-      const calls = callsOf(recording)
-      expect(results).toEqual([{ recipient, messageId: 'again', duplicate: true }])
-      expect(calls.reduce((sum, c) => sum + c.rowsWritten, 0)).toBe(0)
-      expect(await storedFor(recipient)).toHaveLength(1)
     })
   })
 
@@ -425,7 +359,7 @@ describe('messages repository (real D1)', () => {
       const stored = await env.DB.prepare('SELECT count(*) AS n FROM messages').first<number>('n')
       expect(stored).toBeGreaterThanOrEqual(100_000)
       const [first, second] = [randomKey(), randomKey()]
-      await deliverMessages(
+      await write(
         db,
         send({ deliveries: [first, second].map((recipient) => ({ recipient, messageId: 'shared' })) }),
       )
@@ -439,10 +373,7 @@ describe('messages repository (real D1)', () => {
     it('acknowledging one of two references keeps the body; the other recipient still lists it byte-identical', async () => {
       const [a, b] = [randomKey(), randomKey()]
       const body = '{"x":"\u00e9\ud83d\ude00"} with trailing space '
-      await deliverMessages(
-        db,
-        send({ body, deliveries: [a, b].map((r) => ({ recipient: r, messageId: 'm' })) }),
-      )
+      await write(db, send({ body, deliveries: [a, b].map((r) => ({ recipient: r, messageId: 'm' })) }))
       const [id] = await bodyIdsOf(a)
       expect(await deleteAcknowledged(db, a, ['m'], Date.now())).toBe(1)
       expect(await bodyExists(id!)).toBe(true)
@@ -452,7 +383,7 @@ describe('messages repository (real D1)', () => {
 
     it('acknowledging the last reference deletes the body', async () => {
       const [a, b] = [randomKey(), randomKey()]
-      await deliverMessages(db, send({ deliveries: [a, b].map((r) => ({ recipient: r, messageId: 'm' })) }))
+      await write(db, send({ deliveries: [a, b].map((r) => ({ recipient: r, messageId: 'm' })) }))
       const [id] = await bodyIdsOf(a)
       await deleteAcknowledged(db, a, ['m'], Date.now())
       await deleteAcknowledged(db, b, ['m'], Date.now())
@@ -479,7 +410,7 @@ describe('messages repository (real D1)', () => {
       const recipient = randomKey()
       await fillBox(recipient, 'inbox', 1, Date.now() - 1)
       const [old] = await bodyIdsOf(recipient)
-      await deliverMessages(db, send({ deliveries: [{ recipient, messageId: 'fill-1' }], body: 'new' }))
+      await write(db, send({ deliveries: [{ recipient, messageId: 'fill-1' }], body: 'new' }))
       expect(await bodyExists(old!)).toBe(false)
       expect(await storedFor(recipient)).toMatchObject([{ message_id: 'fill-1', body: 'new' }])
     })

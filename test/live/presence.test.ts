@@ -1,13 +1,12 @@
 import { env } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
 import { readConfig } from '../../src/config'
-import { loadServerKey } from '../../src/crypto/server-key'
-import { createDb } from '../../src/db/client'
 import { runSend } from '../../src/delivery/send-pipeline'
 import { sendMessageRequest } from '../../src/validation/send-message'
 import { newClient } from '../helpers/client'
 import { joinOwn, newBody, roomOf, uniqueBox, useLiveClients } from '../helpers/live'
 import { randomKey } from '../helpers/messages'
+import { sendScope } from '../helpers/send-scope'
 
 const { authed } = useLiveClients()
 
@@ -19,16 +18,6 @@ async function isPresent(identityKey: string): Promise<boolean> {
 }
 
 /** `env` with its Mailbox namespace counting the identities a caller asks for. */
-/** What runSend needs, over `relayEnv`, as the send route gives it. */
-async function sendScope(relayEnv: typeof env) {
-  return {
-    env: relayEnv,
-    config: readConfig(relayEnv),
-    db: createDb(relayEnv.DB),
-    serverKey: await loadServerKey(relayEnv.SERVER_PRIVATE_KEY),
-  }
-}
-
 function countingMailboxes(asked: string[]): typeof env {
   const namespace = new Proxy(env.MAILBOX, {
     get(target, property) {
@@ -69,7 +58,7 @@ describe('live presence: which recipients a send calls to push', () => {
     const asked: string[] = []
     const background: Promise<unknown>[] = []
     const results = await runSend(
-      await sendScope(countingMailboxes(asked)),
+      await sendScope({ relayEnv: countingMailboxes(asked) }),
       request,
       { sender: newClient().identityKey, network: 'test-network' },
       (work) => background.push(work),
@@ -92,7 +81,7 @@ describe('live presence: which recipients a send calls to push', () => {
       const asked: string[] = []
       const background: Promise<unknown>[] = []
       await runSend(
-        await sendScope(countingMailboxes(asked)),
+        await sendScope({ relayEnv: countingMailboxes(asked) }),
         request,
         { sender: newClient().identityKey, network: 'test-network' },
         (work) => background.push(work),
