@@ -6,8 +6,9 @@
  * whole batch, from outside (wall clock and workerd's own CPU time from /proc).
  *
  * Cases (per iteration):
- * - `ours-*`: a real request through the relay's own middleware chain (requestLog → cors → serverKey → rawBody →
- *   brc104Auth, one Mailbox DO claim), answered by a stub route so no route or D1 work is counted.
+ * - `ours-*`: a real request through the relay's own app (`createApp`: requestLog → cors → allowedMethods →
+ *   serverKey → requestScope → rawBody → brc104Auth, one Mailbox DO claim), answered by a stub route so no route
+ *   or D1 work is counted.
  * - `signer-*`: only our AuthSigner's verify + sign of the same preimages (no framework).
  * - `floor-*`: the same elliptic-curve work written directly against @noble/curves' public API.
  * - `baseline-*`: the Express reference's way, a long-lived @bsv/sdk `Peer` over a ProtoWallet
@@ -37,8 +38,7 @@ import { randomBytes, toBase64, toHex } from '../../src/crypto/encoding'
 import { loadServerKey } from '../../src/crypto/server-key'
 import type { Env } from '../../src/env'
 import type { AppEnv } from '../../src/http/context'
-import { RelayError, toErrorBody } from '../../src/errors'
-import { brc104Auth, handshake } from '../../src/middleware/brc104-auth'
+import { createApp } from '../../src/app'
 import {
   requestPreimage,
   responsePreimage,
@@ -46,7 +46,7 @@ import {
 } from '../../src/middleware/brc104-auth/payload'
 import { cors } from '../../src/middleware/cors'
 import { rawBody } from '../../src/middleware/raw-body'
-import { requestLog } from '../../src/middleware/request-log'
+import { requestScope } from '../../src/middleware/request-scope'
 import { serverKey } from '../../src/middleware/server-key'
 import { mailbox } from '../../src/objects/stubs'
 import { parseAuthHeaders } from '../../src/middleware/brc104-auth/auth-headers'
@@ -66,23 +66,15 @@ const AUTH_PROTOCOL: [2, string] = [2, 'auth message signature']
 const utf8 = new TextEncoder()
 const LIST_RESPONSE = { status: 'success', messages: [] as unknown[] }
 
-/** The production middleware chain in production order, with stub routes instead of the BRC-33 ones. */
+/**
+ * The production app (`createApp`: every middleware in production order, request ids and error rendering
+ * included) with stub routes instead of the BRC-33 ones, so only the request path is measured.
+ */
 function benchApp() {
-  const app = new Hono<AppEnv>()
-  app.use(requestLog)
-  app.use(cors)
-  app.use(serverKey)
-  app.use(rawBody)
-  app.route('/', handshake)
-  app.use(brc104Auth())
-  app.post('/listMessages', (c) => c.json(LIST_RESPONSE))
-  app.post('/sendMessage', (c) => c.json({ status: 'success', messageId: 'bench' }))
-  app.onError((error, c) => {
-    if (error instanceof RelayError) return c.json(toErrorBody(error), error.status)
-    console.error('unhandled error', error)
-    return c.json(toErrorBody(new RelayError('ERR_INTERNAL', 'Internal server error.')), 500)
-  })
-  return app
+  const stubs = new Hono<AppEnv>()
+    .post('/listMessages', (c) => c.json(LIST_RESPONSE))
+    .post('/sendMessage', (c) => c.json({ status: 'success', messageId: 'bench' }))
+  return createApp(stubs)
 }
 const app = benchApp()
 
@@ -669,6 +661,7 @@ const noAuthApp = (() => {
   const app = new Hono<AppEnv>()
   app.use(cors)
   app.use(serverKey)
+  app.use(requestScope)
   app.use(rawBody)
   app.post('/listMessages', (c) => c.json(LIST_RESPONSE))
   return app

@@ -15,7 +15,7 @@ export class CountedMailbox extends Mailbox {
 
   /** Bench only: this object's session ids (called before the metered window of `endSessions`). */
   async benchSessionIds(): Promise<string[]> {
-    return this.sessionStore.list().map((session) => session.serverNonce)
+    return this.sessions.list().map((session) => session.serverNonce)
   }
 
   /**
@@ -24,7 +24,7 @@ export class CountedMailbox extends Mailbox {
    * object's storage.
    */
   async benchEndSessions(serverNonces: string[]): Promise<void> {
-    for (const serverNonce of serverNonces) this.sessionStore.retire(serverNonce)
+    for (const serverNonce of serverNonces) this.sessions.retire(serverNonce)
     await this.alarm()
   }
 

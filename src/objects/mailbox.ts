@@ -16,7 +16,8 @@ import { type ClaimResult, type CleanupBudget, type SessionLimits, SessionStore 
  * their rooms (where pushes for it go). Called through typed RPC methods only.
  */
 export class Mailbox extends DurableObject<Env> {
-  private readonly sessions: SessionStore
+  /** Protected for the bench's metered subclass, which ends sessions as their expiry does. */
+  protected readonly sessions: SessionStore
   private readonly live: LiveRegistry
   /** This identity's authenticated requests in the current minute (memory only, see RequestRateWindow). */
   private readonly requestRate = new RequestRateWindow()
