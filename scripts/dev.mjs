@@ -1,28 +1,15 @@
 // `npm run dev`: one command from a fresh clone (after `npm ci`): a development key in .dev.vars if
 // none exists, local D1 migrations applied, then `wrangler dev`, printing the URL and server identity.
 // Options: PORT / HOST env vars, or `npm run dev -- --port 9000 --ip 0.0.0.0`; other arguments go to wrangler dev.
-import { spawn, spawnSync } from 'node:child_process'
-import { existsSync, readdirSync } from 'node:fs'
-import { createRequire } from 'node:module'
-import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { ensureDevKey, identityKeyOf } from './dev-key.mjs'
+import { hasMigrations, killGroup, migrateLocal, QUIET_ENV, ROOT, spawnWranglerDev } from './wrangler.mjs'
 
-process.chdir(join(dirname(fileURLToPath(import.meta.url)), '..'))
+process.chdir(ROOT)
 
 const args = process.argv.slice(2)
 const port = takeOption(args, '--port') ?? process.env.PORT ?? '8787'
 const ip = takeOption(args, '--ip') ?? process.env.HOST ?? '127.0.0.1'
 const url = `http://${ip === '0.0.0.0' ? '127.0.0.1' : ip}:${port}`
-
-// The wrangler of this project (no npx layer), so signals reach it directly.
-const wrangler = join(
-  dirname(createRequire(import.meta.url).resolve('wrangler/package.json')),
-  'bin',
-  'wrangler.js',
-)
-// Quiet and offline-safe wrangler (platform.md gotcha 6).
-const env = { ...process.env, WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false' }
 
 let devKey
 try {
@@ -35,36 +22,24 @@ const { privateKey, created } = devKey
 const identityKey = identityKeyOf(privateKey)
 console.log(created ? 'Generated a development key in .dev.vars.' : 'Using the development key in .dev.vars.')
 
-if (existsSync('migrations') && readdirSync('migrations').some((name) => name.endsWith('.sql'))) {
+if (hasMigrations()) {
   console.log('Applying local D1 migrations…')
   // Into the same state directory wrangler dev will use.
   const persistTo =
     args.find((a, i) => args[i - 1] === '--persist-to') ??
     args.find((a) => a.startsWith('--persist-to='))?.slice(13)
-  const where = persistTo ? ['--persist-to', persistTo] : []
-  const migrate = spawnSync(
-    process.execPath,
-    [wrangler, 'd1', 'migrations', 'apply', 'DB', '--local', ...where],
-    {
-      stdio: 'inherit',
-      env: { ...env, CI: 'true' }, // CI: no confirmation prompt
-    },
-  )
-  if (migrate.status !== 0) {
+  try {
+    migrateLocal({ persistTo, stdio: 'inherit' })
+  } catch {
     console.error('\nApplying the local migrations failed (see above).')
-    process.exit(migrate.status ?? 1)
+    process.exit(1)
   }
 } else {
   console.log('No migrations in migrations/: skipping `wrangler d1 migrations apply`.')
 }
 
-// Its own process group, so stopping it ends wrangler, esbuild and workerd together. No stdin: a
-// process outside the terminal's foreground group would be stopped (SIGTTIN) by reading it.
-const dev = spawn(process.execPath, [wrangler, 'dev', '--ip', ip, '--port', port, ...args], {
-  stdio: ['ignore', 'pipe', 'inherit'],
-  env,
-  detached: true,
-})
+// Watched by a person: quiet, but with colours and wrangler's own prompts.
+const dev = spawnWranglerDev({ ip, port, args, env: QUIET_ENV, stderr: 'inherit' })
 let output = ''
 let announced = false
 dev.stdout.on('data', (chunk) => {
@@ -101,11 +76,7 @@ let stopping = false
 function stop(signal) {
   if (stopping) return
   stopping = true
-  try {
-    process.kill(-dev.pid, signal)
-  } catch {
-    // already gone
-  }
+  killGroup(dev.pid, signal)
 }
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'])
   process.on(signal, () => stop(signal === 'SIGHUP' ? 'SIGTERM' : signal))

@@ -156,7 +156,7 @@ async function microBench(log, cases = CASES, { costs = false } = {}) {
   const persistTo = mkdtempSync(join(STATE_DIR, 'brc33-bench-'))
   const build = mkdtempSync(join(tmpdir(), 'brc33-bench-build-'))
   const config = snapshotWorker('scripts/bench/wrangler.bench.toml', build)
-  migrateLocal(persistTo, config)
+  migrateLocal({ persistTo, config })
   const worker = await startWranglerDev({
     config,
     port: await freePort(),
@@ -218,7 +218,7 @@ async function endToEnd(log) {
   const persistTo = mkdtempSync(join(STATE_DIR, 'brc33-e2e-'))
   const build = mkdtempSync(join(tmpdir(), 'brc33-e2e-build-'))
   const config = snapshotWorker('wrangler.toml', build)
-  migrateLocal(persistTo, config)
+  migrateLocal({ persistTo, config })
   const relay = await startWranglerDev({
     config,
     port: await freePort(),

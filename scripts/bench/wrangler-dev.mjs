@@ -1,36 +1,18 @@
-// Starts and stops `wrangler dev` for the bench (127.0.0.1 only, its own port and state directory),
-// and reads the CPU time its workerd processes have used, from /proc (nanoseconds, all threads).
-import { spawn, spawnSync } from 'node:child_process'
+// The bench's `wrangler dev` (127.0.0.1 only, its own port and state directory), started through the
+// project's one wrangler runner (scripts/wrangler.mjs), over a snapshot of the worker that cannot change
+// mid-run; and the CPU time its workerd processes have used, from /proc (nanoseconds, all threads).
 import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { basename, dirname, join, resolve } from 'node:path'
+import { killGroup, runWrangler, spawnWranglerDev, stopWranglerDev } from '../wrangler.mjs'
 
-// Quiet, offline-safe wrangler (platform.md gotcha 6).
-export const WRANGLER_ENV = {
-  ...process.env,
-  WRANGLER_SEND_METRICS: 'false',
-  CLOUDFLARE_CF_FETCH_ENABLED: 'false',
-  CI: 'true',
-}
+export { freePort, migrateLocal } from '../wrangler.mjs'
 
 /** Process groups of the `wrangler dev` instances this process started and has not stopped yet. */
 const running = new Set()
 
 /** Stops every `wrangler dev` this process started (for watchdogs and signals). */
 export function stopAll(signal = 'SIGTERM') {
-  for (const pid of running) stopGroup(pid, signal)
-}
-
-/** A free TCP port on 127.0.0.1 (never 8787, which `npm run dev` uses). */
-export function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address()
-      server.close(() => (port === 8787 ? freePort().then(resolve, reject) : resolve(port)))
-    })
-  })
+  for (const pid of running) killGroup(pid, signal)
 }
 
 /**
@@ -40,11 +22,7 @@ export function freePort() {
  * @returns the snapshot's config path
  */
 export function snapshotWorker(config, dir) {
-  const result = spawnSync('npx', ['wrangler', 'deploy', '--dry-run', '--config', config, '--outdir', dir], {
-    env: WRANGLER_ENV,
-    encoding: 'utf8',
-  })
-  if (result.status !== 0) throw new Error(`bundling ${config} failed:\n${result.stdout}\n${result.stderr}`)
+  runWrangler(['deploy', '--dry-run', '--config', config, '--outdir', dir])
   let text = readFileSync(config, 'utf8')
   const main = /^main\s*=\s*"([^"]+)"/m.exec(text)?.[1]
   if (!main) throw new Error(`${config} has no main`)
@@ -61,34 +39,13 @@ export function snapshotWorker(config, dir) {
   return snapshot
 }
 
-/** Applies the D1 migrations of `config` to a local state directory. */
-export function migrateLocal(persistTo, config = 'wrangler.toml') {
-  const args = [
-    'wrangler',
-    'd1',
-    'migrations',
-    'apply',
-    'DB',
-    '--local',
-    '--persist-to',
-    persistTo,
-    '--config',
-    config,
-  ]
-  const result = spawnSync('npx', args, { env: WRANGLER_ENV, encoding: 'utf8' })
-  if (result.status !== 0) throw new Error(`d1 migrations failed:\n${result.stdout}\n${result.stderr}`)
-}
-
 /**
  * `wrangler dev` in its own process group; resolves once `ready` answers.
  * @returns {{ origin: string, stop(): Promise<void>, cpuNs(): number, log(): string }}
  */
 export async function startWranglerDev({ config, port, persistTo, vars, readyPath, extraArgs = [] }) {
-  const args = ['wrangler', 'dev', '--config', config, '--ip', '127.0.0.1', '--port', String(port)]
-  args.push('--persist-to', persistTo, '--show-interactive-dev-session=false', '--log-level', 'warn')
-  for (const [name, value] of Object.entries(vars)) args.push('--var', `${name}:${value}`)
-  args.push(...extraArgs)
-  const child = spawn('npx', args, { env: WRANGLER_ENV, detached: true, stdio: ['ignore', 'pipe', 'pipe'] })
+  const args = ['--show-interactive-dev-session=false', '--log-level', 'warn', ...extraArgs]
+  const child = spawnWranglerDev({ config, port, persistTo, vars, args })
   running.add(child.pid)
   let output = ''
   child.stdout.on('data', (chunk) => (output += chunk))
@@ -104,7 +61,7 @@ export async function startWranglerDev({ config, port, persistTo, vars, readyPat
   for (;;) {
     if (exited) throw new Error(`wrangler dev exited:\n${output}`)
     if (Date.now() > deadline) {
-      stopGroup(child.pid)
+      killGroup(child.pid)
       throw new Error(`wrangler dev not ready after 60 s:\n${output}`)
     }
     try {
@@ -127,19 +84,9 @@ export async function startWranglerDev({ config, port, persistTo, vars, readyPat
     cpuNs: () => workerdPids(child.pid, true).reduce((sum, pid) => sum + processCpuNs(pid), 0),
     proxyCpuNs: () => workerdPids(child.pid, false).reduce((sum, pid) => sum + processCpuNs(pid), 0),
     stop: async () => {
-      stopGroup(child.pid)
-      const until = Date.now() + 10_000
-      while (!exited && Date.now() < until) await new Promise((r) => setTimeout(r, 100))
-      if (!exited) stopGroup(child.pid, 'SIGKILL')
+      await stopWranglerDev(child)
+      running.delete(child.pid)
     },
-  }
-}
-
-function stopGroup(pid, signal = 'SIGTERM') {
-  try {
-    process.kill(-pid, signal)
-  } catch {
-    // already gone
   }
 }
 

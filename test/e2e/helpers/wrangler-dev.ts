@@ -1,28 +1,20 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
-import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs'
-import { createRequire } from 'node:module'
-import { createServer } from 'node:net'
+import type { ChildProcess } from 'node:child_process'
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { join } from 'node:path'
 import { PrivateKey } from '@bsv/sdk'
-// @ts-expect-error a plain .mjs module of the project's scripts, without type declarations
 import { newPrivateKeyHex } from '../../../scripts/dev-key.mjs'
+import {
+  freePort,
+  hasMigrations,
+  killGroup,
+  migrateLocal,
+  sleep,
+  spawnWranglerDev,
+  stopWranglerDev,
+} from '../../../scripts/wrangler.mjs'
 
-/** The project root: npm scripts, and so vitest, run from there. */
-const ROOT = process.cwd()
-const WRANGLER_BIN = resolve(
-  createRequire(join(ROOT, 'package.json')).resolve('wrangler/package.json'),
-  '../bin/wrangler.js',
-)
-
-/** Quiet, offline-safe, prompt-free wrangler (docs/platform.md gotcha 6). */
-const WRANGLER_ENV = {
-  ...process.env,
-  WRANGLER_SEND_METRICS: 'false',
-  CLOUDFLARE_CF_FETCH_ENABLED: 'false',
-  CI: 'true',
-  NO_COLOR: '1',
-}
+export { freePort, sleep }
 
 /** Local state for one or more `wrangler dev` runs: its own D1/DO directory and server key. */
 export interface RelayState {
@@ -50,16 +42,7 @@ export interface RelayProcess {
  */
 export function createRelayState(): RelayState {
   const persistTo = mkdtempSync(join(tmpdir(), 'brc33-e2e-'))
-  if (hasMigrations()) {
-    const run = spawnSync(
-      process.execPath,
-      [WRANGLER_BIN, 'd1', 'migrations', 'apply', 'DB', '--local', '--persist-to', persistTo],
-      { cwd: ROOT, env: WRANGLER_ENV, encoding: 'utf8', timeout: 120_000 },
-    )
-    if (run.status !== 0) {
-      throw new Error(`wrangler d1 migrations apply failed (${run.status}):\n${run.stdout}\n${run.stderr}`)
-    }
-  }
+  if (hasMigrations()) migrateLocal({ persistTo })
   const serverPrivateKey = newPrivateKeyHex()
   installExitHook()
   liveStates.add(persistTo)
@@ -95,32 +78,18 @@ export async function startRelay(
   const inspectorPort = await freePort()
   const logFile = join(state.persistTo, `wrangler-dev-${listenPort}-${Date.now()}.log`)
   const log = openSync(logFile, 'a')
-  const child = spawn(
-    process.execPath,
-    [
-      WRANGLER_BIN,
-      'dev',
-      '--ip',
-      '127.0.0.1',
-      '--port',
-      String(listenPort),
-      '--inspector-port',
-      String(inspectorPort),
-      '--persist-to',
-      state.persistTo,
-      '--var',
-      `SERVER_PRIVATE_KEY:${state.serverPrivateKey}`,
-      // wrangler takes NAME up to the first colon and the rest, colons included, as VALUE: JSON and URLs pass intact.
-      ...Object.entries(vars).flatMap(([name, value]) => ['--var', `${name}:${value}`]),
-      '--show-interactive-dev-session=false',
-    ],
-    // detached = setsid: wrangler, esbuild and workerd share a new process group we can end at once.
-    { cwd: ROOT, env: WRANGLER_ENV, detached: true, stdio: ['ignore', log, log] },
-  )
+  const child = spawnWranglerDev({
+    port: listenPort,
+    inspectorPort,
+    persistTo: state.persistTo,
+    vars: { SERVER_PRIVATE_KEY: state.serverPrivateKey, ...vars },
+    args: ['--show-interactive-dev-session=false'],
+    stdout: log,
+    stderr: log,
+  })
   closeSync(log)
   const pid = child.pid
   if (pid === undefined) throw new Error('wrangler dev did not start')
-  const exited = new Promise<void>((done) => child.once('exit', () => done()))
   trackGroup(pid)
 
   const url = `http://127.0.0.1:${listenPort}`
@@ -129,7 +98,10 @@ export async function startRelay(
     port: listenPort,
     pid,
     logFile,
-    stop: () => stopGroup(pid, child, exited),
+    stop: async () => {
+      await stopWranglerDev(child)
+      untrackGroup(pid)
+    },
   }
   try {
     await waitForHealth(url, state.serverIdentityKey, child, timeoutMs)
@@ -161,20 +133,6 @@ async function waitForHealth(url: string, identityKey: string, child: ChildProce
     await sleep(250)
   }
   throw new Error(`wrangler dev at ${url} not healthy within ${timeoutMs} ms (last: ${last})`)
-}
-
-async function stopGroup(pid: number, child: ChildProcess, exited: Promise<void>): Promise<void> {
-  if (child.exitCode === null && child.signalCode === null) {
-    killGroup(pid, 'SIGTERM')
-    const stopped = await Promise.race([exited.then(() => true), sleep(10_000).then(() => false)])
-    if (!stopped) killGroup(pid, 'SIGKILL')
-  } else {
-    killGroup(pid, 'SIGTERM') // the leader is gone; make sure workerd is too
-  }
-  // workerd may outlive the leader for a moment; wait until the group is empty.
-  for (let i = 0; i < 40 && groupAlive(pid); i++) await sleep(100)
-  if (groupAlive(pid)) killGroup(pid, 'SIGKILL')
-  untrackGroup(pid)
 }
 
 // Every group still running is ended, and every state directory removed, when this process
@@ -214,49 +172,10 @@ function untrackGroup(pid: number) {
   liveGroups.delete(pid)
 }
 
-function killGroup(pid: number, signal: NodeJS.Signals) {
-  try {
-    process.kill(-pid, signal)
-  } catch {
-    // already gone
-  }
-}
-
-function groupAlive(pid: number): boolean {
-  try {
-    process.kill(-pid, 0)
-    return true
-  } catch {
-    return false
-  }
-}
-
-function hasMigrations(): boolean {
-  const dir = join(ROOT, 'migrations')
-  return existsSync(dir) && readdirSync(dir).some((name) => name.endsWith('.sql'))
-}
-
-/** A port free on 127.0.0.1 right now. */
-export function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const server = createServer()
-    server.once('error', fail)
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      const port = typeof address === 'object' && address ? address.port : 0
-      server.close(() => done(port))
-    })
-  })
-}
-
 function tail(file: string, lines = 40): string {
   try {
     return readFileSync(file, 'utf8').split('\n').slice(-lines).join('\n')
   } catch {
     return '(no log)'
   }
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((done) => setTimeout(done, ms))
 }
