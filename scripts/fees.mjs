@@ -3,7 +3,7 @@
 //
 // Every paid send that owed the relay a delivery fee left one row: the transaction (AtomicBEEF), the
 // sender, and the BRC-29 derivation of output 0, which pays the relay's key (protocol [2,"3241645161d8"],
-// keyID "<prefix> <suffix>", counterparty = the sender; docs payments-and-push.md A3). A BRC-100 wallet
+// keyID "<prefix> <suffix>", counterparty = the sender; docs/payments-and-push.md A3). A BRC-100 wallet
 // whose root key is SERVER_PRIVATE_KEY claims it with internalizeAction.
 //
 //   list     A table of txid, satoshis, sender and time (UTC), oldest first, and the total.
@@ -32,27 +32,12 @@
 //   --persist-to DIR   the local state directory, when wrangler dev ran with --persist-to DIR
 //   --since ISO        only payments recorded at or after this time (e.g. 2026-05-01 or 2026-05-01T12:00Z)
 //
-// Wrangler is this project's own (no npx layer), run quiet and offline-safe as in scripts/dev.mjs.
+// Wrangler is this project's own, run as every script runs it (scripts/wrangler.mjs).
 import { spawnSync } from 'node:child_process'
-import { createRequire } from 'node:module'
-import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { ROOT, UNATTENDED_ENV, WRANGLER_BIN } from './wrangler.mjs'
 
 const DESCRIPTION = 'BRC-33 relay delivery fee' // internalizeAction wants 5–50 bytes
 const USAGE = 'usage: npm run fees -- list | export [--remote] [--persist-to DIR] [--since ISO]'
-
-const root = join(dirname(fileURLToPath(import.meta.url)), '..')
-const wrangler = join(
-  dirname(createRequire(import.meta.url).resolve('wrangler/package.json')),
-  'bin',
-  'wrangler.js',
-)
-const env = {
-  ...process.env,
-  WRANGLER_SEND_METRICS: 'false',
-  CLOUDFLARE_CF_FETCH_ENABLED: 'false',
-  CI: 'true',
-}
 
 /** A bad command line: exit 2 with the usage. */
 class UsageError extends Error {}
@@ -116,10 +101,10 @@ function readPayments({ remote, persistTo, since }) {
     : ['--local', ...(persistTo === undefined ? [] : ['--persist-to', persistTo])]
   const run = spawnSync(
     process.execPath,
-    [wrangler, 'd1', 'execute', 'DB', ...where, '--json', '--command', sql],
+    [WRANGLER_BIN, 'd1', 'execute', 'DB', ...where, '--json', '--command', sql],
     {
-      cwd: root,
-      env,
+      cwd: ROOT,
+      env: UNATTENDED_ENV,
       encoding: 'utf8',
       maxBuffer: 1 << 30,
     },

@@ -1,20 +1,13 @@
 import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
 import { P2PKH, PrivateKey, ProtoWallet, PublicKey, Transaction } from '@bsv/sdk'
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { describe, expect, inject, it } from 'vitest'
 import { newIdentity, withTimeout } from './helpers/clients'
 import { newFundedIdentity } from './helpers/funded-wallet'
-import {
-  createRelayState,
-  removeRelayState,
-  startRelay,
-  type RelayProcess,
-  type RelayState,
-} from './helpers/wrangler-dev'
 
-// `npm run fees` (scripts/fees.mjs) against the state of a real `wrangler dev` that accepted one paid send:
-// its own relay (not the shared one: the export must hold its one payment only) verifying payments against the
-// run's fake chain tracker and broadcasting them to its fake ARC.
+// `npm run fees` (scripts/fees.mjs) against the state of the run's shared `wrangler dev` (its --persist-to
+// directory, test/e2e/global-setup.ts), read with --since the moment before this test's one paid send: the
+// e2e files run one at a time, so that window holds this payment only.
 const run = promisify(execFile)
 const PROTOCOL: [2, string] = [2, '3241645161d8']
 
@@ -24,32 +17,20 @@ function fees(...args: string[]) {
 }
 
 describe('npm run fees: the delivery fees a real wrangler dev recorded', () => {
-  // The run's fake chain tracker and ARC (test/e2e/global-setup.ts).
+  const host = inject('relayUrl')
+  const persistTo = inject('relayPersistTo')
   const tracker = { url: inject('fakeChainTrackerUrl') }
-  const arc = { url: inject('fakeArcUrl') }
-  let state: RelayState
-  let relay: RelayProcess | undefined
-
-  beforeAll(async () => {
-    state = createRelayState()
-    relay = await startRelay(state, {
-      vars: { CHAIN_TRACKER_URL: tracker.url, ARC_URL: arc.url, HANDSHAKE_RATE_LIMIT: '0' },
-    })
-  })
-  afterAll(async () => {
-    await relay?.stop()
-    if (state) removeRelayState(state)
-  })
 
   it('export prints the one paid send as internalizeAction args the server key can claim; list totals it', async () => {
     // The real client pays a notification (wrangler.toml: 10 sat to the relay, 10 to the recipient).
-    const alice = newFundedIdentity('alice', relay!.url, tracker.url)
-    const bob = newIdentity('bob', relay!.url)
-    await withTimeout(alice.client.sendNotification(bob.identityKey, 'paid hello', relay!.url), 'notify')
+    const alice = newFundedIdentity('alice', host, tracker.url)
+    const bob = newIdentity('bob', host)
+    const since = new Date().toISOString()
+    await withTimeout(alice.client.sendNotification(bob.identityKey, 'paid hello', host), 'notify')
     const [paid] = alice.wallet.createdTransactions
 
     // D1 writes in wrangler dev are visible to `wrangler d1 execute --local` on the same state directory.
-    const exported = JSON.parse((await fees('export', '--persist-to', state.persistTo)).stdout)
+    const exported = JSON.parse((await fees('export', '--persist-to', persistTo, '--since', since)).stdout)
     expect(exported).toEqual([
       {
         tx: expect.any(Array),
@@ -75,7 +56,7 @@ describe('npm run fees: the delivery fees a real wrangler dev recorded', () => {
     const tx = Transaction.fromAtomicBEEF(entry.tx)
     expect(tx.id('hex')).toBe(paid!.id('hex'))
     const { derivationPrefix, derivationSuffix, senderIdentityKey } = entry.outputs[0].paymentRemittance
-    const relayWallet = new ProtoWallet(PrivateKey.fromString(state.serverPrivateKey, 'hex'))
+    const relayWallet = new ProtoWallet(PrivateKey.fromString(inject('relayServerPrivateKey'), 'hex'))
     const { publicKey } = await relayWallet.getPublicKey({
       protocolID: PROTOCOL,
       keyID: `${derivationPrefix} ${derivationSuffix}`,
@@ -87,7 +68,7 @@ describe('npm run fees: the delivery fees a real wrangler dev recorded', () => {
     )
     expect(tx.outputs[0]!.satoshis).toBe(10)
 
-    const listed = (await fees('list', '--persist-to', state.persistTo)).stdout
+    const listed = (await fees('list', '--persist-to', persistTo, '--since', since)).stdout
     const row = listed.split('\n').find((line) => line.startsWith(tx.id('hex')))
     expect(row?.split(/\s+/)).toEqual([
       tx.id('hex'),
@@ -99,8 +80,6 @@ describe('npm run fees: the delivery fees a real wrangler dev recorded', () => {
 
     // --since after the send: nothing.
     const later = new Date(Date.now() + 60_000).toISOString()
-    expect(
-      JSON.parse((await fees('export', '--persist-to', state.persistTo, '--since', later)).stdout),
-    ).toEqual([])
+    expect(JSON.parse((await fees('export', '--persist-to', persistTo, '--since', later)).stdout)).toEqual([])
   })
 })

@@ -8,8 +8,11 @@ declare module 'vitest' {
   export interface ProvidedContext {
     /** Base URL of the shared `wrangler dev` (fresh state, migrated, test key). */
     relayUrl: string
-    /** The identity key that relay's GET /health reports. */
+    /** The identity key that relay's GET /health reports, and its (test) private key. */
     relayIdentityKey: string
+    relayServerPrivateKey: string
+    /** That relay's `--persist-to` directory (its local D1, for scripts that read it: npm run fees). */
+    relayPersistTo: string
     /** The fake FCM's base URL: its control API (test/fakes/fake-fcm-api.ts). */
     fakeFcmUrl: string
     /** FCM_SERVICE_ACCOUNT_JSON, FCM_TOKEN_URL, FCM_SEND_URL pointing at the fake, for relays a test starts. */
@@ -41,6 +44,8 @@ export default async function setup(project: TestProject) {
   })
   project.provide('relayUrl', relay.url)
   project.provide('relayIdentityKey', state.serverIdentityKey)
+  project.provide('relayServerPrivateKey', state.serverPrivateKey)
+  project.provide('relayPersistTo', state.persistTo)
   project.provide('fakeFcmUrl', fcm.url)
   project.provide('fcmVars', fcmVars)
   project.provide('fakeChainTrackerUrl', tracker.url)
